@@ -1,0 +1,180 @@
+"""Plain-text data: check the files, fingerprint them, tokenize and pack into blocks the run_clm way.
+
+Packed blocks are cached on disk under a key made of the files' sha256, the tokenizer's identity and the
+packing settings, so a second run on the same inputs does not tokenize again and any edit to a file,
+however small, does.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+
+from harness.errors import UserError
+
+CACHE_FORMAT = 1  # bump when tokenize/pack changes what a cached block holds
+TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".md": "text", ".json": "json", ".jsonl": "json", ".csv": "csv"}
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass
+class DataFile:
+    role: str
+    path: str
+    size: int
+    sha256: str
+
+    def record(self) -> dict:
+        return {"role": self.role, "path": self.path, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass
+class LMData:
+    train: object
+    eval: object | None
+    files: list[DataFile]
+    block_size: int
+    from_cache: bool
+    stats: dict = field(default_factory=dict)
+
+    def record(self, tokenizer_id: str) -> dict:
+        return {"files": [f.record() for f in self.files], "tokenizer": tokenizer_id,
+                "block_size": self.block_size, **self.stats}
+
+
+def group_texts(examples: dict, block_size: int) -> dict:
+    """Concatenate every column and cut it into block_size chunks; the remainder is dropped."""
+    concatenated = {k: list(chain(*examples[k])) for k in examples}
+    total = len(concatenated["input_ids"]) // block_size * block_size
+    result = {k: [t[i : i + block_size] for i in range(0, total, block_size)] for k, t in concatenated.items()}
+    result["labels"] = [ids.copy() for ids in result["input_ids"]]
+    return result
+
+
+def check_text_file(path: str, role: str) -> DataFile:
+    """A readable, non-empty text file, or one clear UserError; returns its fingerprint."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise UserError(f"{role} file {path} does not exist")
+    if p.is_dir():
+        raise UserError(f"{role} file {path} is a directory; give a text file")
+    if p.suffix.lower() not in TEXT_SUFFIXES:
+        kinds = ", ".join(sorted(TEXT_SUFFIXES))
+        raise UserError(f"{role} file {path} has an unsupported extension {p.suffix!r}: use one of {kinds}")
+    with open(p, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head.strip():
+        raise UserError(f"{role} file {path} is empty")
+    if b"\x00" in head or not _decodes(head):
+        raise UserError(f"{role} file {path} is not UTF-8 text (binary content near the start)")
+    return DataFile(role=role, path=str(p.resolve()), size=p.stat().st_size, sha256=sha256_file(p))
+
+
+def _decodes(head: bytes) -> bool:
+    # The sniffed prefix may end mid-character: allow an incomplete tail of up to 3 bytes.
+    for cut in range(4):
+        try:
+            head[: len(head) - cut].decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def sha256_file(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cache_key(files: list[DataFile], tokenizer_id: str, data_cfg) -> str:
+    settings = {
+        "format": CACHE_FORMAT,
+        "files": [(f.role, f.sha256) for f in files],
+        "tokenizer": tokenizer_id,
+        "block_size": data_cfg["block_size"],
+        "text_column": data_cfg["text_column"],
+        "keep_linebreaks": data_cfg["keep_linebreaks"],
+        "validation_split_percentage": data_cfg["validation_split_percentage"],
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def prepare(data_cfg: dict, files: list[DataFile], tokenizer, tokenizer_id: str, cache_dir) -> LMData:
+    """Packed train/eval blocks, from the cache when the same inputs were packed before."""
+    from datasets import load_from_disk
+
+    block_size = data_cfg["block_size"]
+    target = Path(cache_dir).expanduser() / "datasets" / cache_key(files, tokenizer_id, data_cfg)
+    from_cache = target.is_dir() and not data_cfg["overwrite_cache"]
+    if not from_cache:
+        _build(data_cfg, files, tokenizer, block_size, target)
+    packed = load_from_disk(str(target))
+    train, evaluation = packed["train"], packed["validation"] if "validation" in packed else None
+    train = _limit(train, data_cfg["max_train_samples"])
+    evaluation = _limit(evaluation, data_cfg["max_eval_samples"]) if evaluation is not None else None
+    stats = {"train_blocks": len(train), "eval_blocks": len(evaluation) if evaluation is not None else 0}
+    return LMData(train, evaluation, files, block_size, from_cache, stats)
+
+
+def _limit(dataset, limit):
+    return dataset.select(range(min(limit, len(dataset)))) if limit else dataset
+
+
+def _build(data_cfg, files, tokenizer, block_size, target: Path) -> None:
+    raw = load_raw(data_cfg, files)
+    column = data_cfg["text_column"]
+    if column not in raw["train"].column_names:
+        raise UserError(f"train file has no column {column!r} (columns: {', '.join(raw['train'].column_names)})")
+    workers = data_cfg["preprocessing_num_workers"]
+
+    def tokenize(batch):
+        return tokenizer(batch[column], verbose=False)
+
+    tokenized = raw.map(tokenize, batched=True, num_proc=workers, remove_columns=raw["train"].column_names,
+                        desc="Tokenizing", load_from_cache_file=False)
+    counts = {split: sum(len(ids) for ids in tokenized[split]["input_ids"]) for split in tokenized}
+    packed = tokenized.map(group_texts, batched=True, num_proc=workers, fn_kwargs={"block_size": block_size},
+                           desc=f"Packing into blocks of {block_size}", load_from_cache_file=False)
+    if len(packed["train"]) == 0:
+        tokens = counts["train"]
+        raise UserError(
+            f"train file {files[0].path} has {tokens} tokens, fewer than one block of block_size={block_size}; "
+            f"use data.block_size={max(1, tokens // 2)} or less"
+        )
+    if "validation" in packed and len(packed["validation"]) == 0:
+        del packed["validation"]  # shorter than one block: the run goes on without evaluation
+    partial = target.with_name(target.name + f".tmp{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    packed.save_to_disk(str(partial))
+    (partial / "token_counts.json").write_text(json.dumps(counts))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(partial, target)  # a crash mid-write leaves only a .tmp directory, never a half cache
+
+
+def load_raw(data_cfg, files: list[DataFile]):
+    """A DatasetDict with train and, when there is one, validation rows of raw text."""
+    from datasets import DatasetDict, load_dataset
+
+    by_role = {f.role: f for f in files}
+    builder = TEXT_SUFFIXES[Path(by_role["train"].path).suffix.lower()]
+    kwargs = {"keep_linebreaks": data_cfg["keep_linebreaks"]} if builder == "text" else {}
+    data_files = {"train": by_role["train"].path}
+    if "validation" in by_role:
+        data_files["validation"] = by_role["validation"].path
+    raw = load_dataset(builder, data_files=data_files, **kwargs)
+    if "validation" in raw:
+        return raw
+    percent = data_cfg["validation_split_percentage"]
+    rows = len(raw["train"])
+    held_out = int(rows * percent / 100)
+    if percent <= 0 or held_out == 0:
+        return DatasetDict(train=raw["train"])
+    # The first rows are held out, as run_clm's `train[:N%]` split does.
+    return DatasetDict(train=raw["train"].select(range(held_out, rows)),
+                       validation=raw["train"].select(range(held_out)))

@@ -1,0 +1,55 @@
+"""What Hydra knows about the job (its overrides, sweep position) and its errors, in our terms."""
+
+import shlex
+
+from harness.training import Job
+
+RAW_KEYS = ("version", "init_from", "resume")
+
+
+def job_from_hydra(argv: list[str]) -> Job:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hydra_cfg = HydraConfig.get()
+    overrides = list(hydra_cfg.overrides.task)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    job = Job(
+        command=" ".join(["python run_clm.py", *map(shlex.quote, overrides)]),
+        raw=raw_values(overrides),
+        overrides=overrides,
+        multirun=multirun,
+        job_num=hydra_cfg.job.num if multirun else None,
+        version_swept=any(a.startswith("version=") and "," in a for a in argv[1:]),
+        sweep_command=" ".join(["python run_clm.py", *map(shlex.quote, argv[1:])]) if multirun else None,
+    )
+    return job
+
+
+def raw_values(overrides: list[str]) -> dict:
+    """The text typed for version-like keys: Hydra would read `version=3.10` as the float 3.1."""
+    raw = {}
+    for override in overrides:
+        key, _, value = override.partition("=")
+        key = key.lstrip("+~")
+        if key in RAW_KEYS and value:
+            raw[key] = value.strip("'\"")
+    return raw
+
+
+def config_error_message(exc: BaseException) -> str | None:
+    """One line for a Hydra/OmegaConf error about the user's overrides; None for anything else."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if not isinstance(exc, (HydraException, OmegaConfBaseException)):
+        return None
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    cause = exc.__cause__
+    detail = ""
+    if isinstance(cause, OmegaConfBaseException):
+        cause_lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+        detail = f" ({cause_lines[0]})" if cause_lines else ""
+    head = lines[0] if lines else type(exc).__name__
+    hint = next((line for line in lines[1:] if line.startswith("To append")), "")
+    return f"{head}{detail}{' ' + hint if hint else ''}"

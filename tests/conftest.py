@@ -1,0 +1,95 @@
+"""Shared fixtures: configs composed from conf/ into tmp_path, a tiny model, a small corpus, no network."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF = ROOT / "conf"
+
+# Nothing in the suite may reach a hub.
+for key in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+    os.environ[key] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+
+# 2 layers, 64 dims: big enough to learn, small enough to train in seconds.
+TINY = [
+    "model.config_overrides.n_layer=2",
+    "model.config_overrides.n_head=2",
+    "model.config_overrides.n_embd=64",
+    "model.config_overrides.n_positions=64",
+    "model.tokenizer_vocab_size=400",
+    "data.block_size=32",
+    "train.per_device_train_batch_size=4",
+    "train.per_device_eval_batch_size=4",
+    "train.max_steps=8",
+    "train.logging_steps=2",
+    "train.save_steps=4",
+    "train.eval_strategy=no",
+    "train.learning_rate=1e-3",
+]
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory):
+    """One cache for the session: trained tokenizers and packed data are reused across tests."""
+    path = tmp_path_factory.mktemp("cache")
+    os.environ["HF_HOME"] = str(path / "hf")
+    os.environ["HF_DATASETS_CACHE"] = str(path / "hf_datasets")
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_text():
+    from pydoc_data.topics import topics
+
+    return "\n\n".join(topics[k] for k in sorted(topics))[:60_000]
+
+
+@pytest.fixture
+def corpus(tmp_path, corpus_text) -> Path:
+    path = tmp_path / "train.txt"
+    path.write_text(corpus_text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    """Runs happen in tmp_path: logs/ and outputs/ land there."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def compose(workdir, cache_dir, corpus):
+    """compose(*overrides) -> the DictConfig run_clm.py would get, tiny and pointed at tmp_path."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    def _compose(*overrides, tiny=True):
+        base = [f"paths.logs_dir={workdir / 'logs'}", f"paths.output_root={workdir / 'outputs'}",
+                f"paths.cache_dir={cache_dir}", f"data.train_file={corpus}"]
+        with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+            return hydra_compose("config", overrides=base + (TINY if tiny else []) + list(overrides))
+
+    return _compose
+
+
+@pytest.fixture
+def run_cli(workdir, cache_dir):
+    """run_cli(*args) -> CompletedProcess of `python run_clm.py ARGS` in tmp_path."""
+
+    def _run(*args, timeout=300, env=None):
+        full_env = {**os.environ, "RUN_CLM_CACHE": str(cache_dir), "PYTHONUNBUFFERED": "1", **(env or {})}
+        return subprocess.run([sys.executable, str(ROOT / "run_clm.py"), *args], cwd=workdir, env=full_env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    return _run
+
+
+def tiny_cli_args(workdir: Path, corpus: Path, *extra) -> list[str]:
+    return [f"data.train_file={corpus}", *TINY, *extra]

@@ -1,0 +1,46 @@
+"""run_clm.py as a user types it: one clear line for bad input, no traceback, and a working sweep."""
+
+import pytest
+
+from tests.conftest import TINY
+
+
+def _one_clear_line(result, *fragments):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["train.learning_rate=abc"], ["train.learning_rate must be a number"]),
+    (["train.learning_rate=-0.1"], ["train.learning_rate must be >= 0"]),
+    (["train.no_such_knob=1"], ["no_such_knob"]),
+    (["+train.no_such_knob=1"], ["train.no_such_knob is not a TrainingArguments field"]),
+    (["data.train_file=/nonexistent/TestData.txt"], ["train file /nonexistent/TestData.txt does not exist"]),
+    (["model.name_or_path=/nonexistent/model"], ["/nonexistent/model does not exist"]),
+    (["model=gpt2"], ["'gpt2' is neither a local directory nor in the Hugging Face cache", "hf download gpt2"]),
+    (["version=../evil"], ["not a safe name"]),
+])
+def test_bad_input_is_one_line(run_cli, workdir, args, fragments):
+    result = run_cli(*args)
+    _one_clear_line(result, *fragments)
+    assert not list((workdir / "logs").glob("*.log")) if (workdir / "logs").exists() else True
+
+
+def test_cfg_job_shows_resolved_config(run_cli):
+    result = run_cli("--cfg", "job", "train.learning_rate=1e-4")
+    assert result.returncode == 0
+    assert "learning_rate: 0.0001" in result.stdout and "per_device_train_batch_size" in result.stdout
+
+
+def test_sweep_gives_each_job_its_own_version(run_cli, workdir, corpus):
+    result = run_cli("-m", f"data.train_file={corpus}", *TINY, "train.max_steps=2", "train.learning_rate=1e-3,1e-4")
+    assert result.returncode == 0, result.stderr[-3000:]
+    logs = sorted(p.name for p in (workdir / "logs").glob("*.log"))
+    assert logs == ["1.0.log", "1.1.log"]
+    texts = [(workdir / "logs" / name).read_text() for name in logs]
+    assert "train.learning_rate=0.001" in texts[0] and "train.learning_rate=0.0001" in texts[1]
+    assert all("status: finished" in t and "sweep: python run_clm.py -m" in t for t in texts)

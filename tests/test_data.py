@@ -1,0 +1,114 @@
+import pytest
+
+from harness import data as data_mod
+from harness.data import DataFile, check_text_file, group_texts, prepare
+from harness.errors import UserError
+from harness.modeling import tokenizer_identity, train_tokenizer
+
+DATA_CFG = {"block_size": 16, "text_column": "text", "keep_linebreaks": True, "validation_split_percentage": 10,
+            "max_train_samples": None, "max_eval_samples": None, "preprocessing_num_workers": None,
+            "overwrite_cache": False}
+
+
+def test_group_texts_concatenates_cuts_and_copies_labels():
+    out = group_texts({"input_ids": [[1, 2, 3], [4, 5], [6, 7, 8, 9]], "attention_mask": [[1] * 3, [1] * 2, [1] * 4]}, 4)
+    assert out["input_ids"] == [[1, 2, 3, 4], [5, 6, 7, 8]]  # the remainder [9] is dropped
+    assert out["labels"] == out["input_ids"]
+    assert out["labels"][0] is not out["input_ids"][0]
+    assert out["attention_mask"] == [[1] * 4, [1] * 4]
+
+
+def test_group_texts_shorter_than_one_block_gives_nothing():
+    assert group_texts({"input_ids": [[1, 2]]}, 4)["input_ids"] == []
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"),
+    ("dir", "is a directory"),
+    (b"", "is empty"),
+    (b"   \n\n", "is empty"),
+    (b"\x00\x01\x02binary", "not UTF-8 text"),
+    (b"\xff\xfe\xfa\xfb" * 10, "not UTF-8 text"),
+])
+def test_check_text_file_refuses_bad_files(tmp_path, content, message):
+    path = tmp_path / "x.txt"
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(UserError, match=message):
+        check_text_file(str(path), "train")
+
+
+def test_check_text_file_refuses_unknown_extension(tmp_path):
+    path = tmp_path / "weights.bin"
+    path.write_text("hello")
+    with pytest.raises(UserError, match="unsupported extension"):
+        check_text_file(str(path), "train")
+
+
+def test_check_text_file_fingerprints(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("hello world\n")
+    record = check_text_file(str(path), "train")
+    assert record.size == 12
+    assert record.sha256 == "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447"
+
+
+@pytest.fixture
+def tokenizer(corpus, cache_dir):
+    name, tok = train_tokenizer([str(corpus)], 400, cache_dir)
+    return tok, tokenizer_identity(tok, name)
+
+
+def _prepare(path, tokenizer, cache_dir, **overrides):
+    tok, tok_id = tokenizer
+    return prepare({**DATA_CFG, **overrides}, [check_text_file(str(path), "train")], tok, tok_id, cache_dir)
+
+
+def test_prepare_packs_blocks_and_holds_out_validation(corpus, tokenizer, cache_dir):
+    lm = _prepare(corpus, tokenizer, cache_dir)
+    assert len(lm.train) > 10 and len(lm.eval) > 0
+    assert all(len(ids) == 16 for ids in lm.train["input_ids"][:5])
+    assert lm.train[0]["labels"] == lm.train[0]["input_ids"]
+
+
+def test_prepare_second_time_comes_from_cache_and_edit_invalidates(tmp_path, corpus, tokenizer, cache_dir, monkeypatch):
+    calls = []
+    real = data_mod._build
+    monkeypatch.setattr(data_mod, "_build", lambda *a, **k: (calls.append(1), real(*a, **k)))
+    cache = tmp_path / "own-cache"
+    first = _prepare(corpus, tokenizer, cache)
+    second = _prepare(corpus, tokenizer, cache)
+    assert (first.from_cache, second.from_cache, len(calls)) == (False, True, 1)
+    assert second.train["input_ids"] == first.train["input_ids"]
+    corpus.write_text(corpus.read_text() + "\nOne more line.\n")
+    third = _prepare(corpus, tokenizer, cache)
+    assert (third.from_cache, len(calls)) == (False, 2)
+
+
+def test_prepare_limits_samples(corpus, tokenizer, cache_dir):
+    lm = _prepare(corpus, tokenizer, cache_dir, max_train_samples=3, max_eval_samples=2)
+    assert (len(lm.train), len(lm.eval)) == (3, 2)
+
+
+def test_too_few_tokens_names_the_count_and_a_block_size_that_fits(tmp_path, tokenizer, cache_dir):
+    path = tmp_path / "short.txt"
+    path.write_text("a few words only\n")
+    with pytest.raises(UserError, match=r"has \d+ tokens, fewer than one block of block_size=16; use data.block_size="):
+        _prepare(path, tokenizer, cache_dir, validation_split_percentage=0)
+
+
+def test_jsonl_with_text_column(tmp_path, tokenizer, cache_dir, corpus_text):
+    import json
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps({"body": p}) + "\n" for p in corpus_text.split("\n\n")[:200]))
+    lm = _prepare(path, tokenizer, cache_dir, text_column="body")
+    assert len(lm.train) > 5
+    with pytest.raises(UserError, match="no column 'text'"):
+        _prepare(path, tokenizer, cache_dir, overwrite_cache=True)
+
+
+def test_datafile_record():
+    assert DataFile("train", "/x", 3, "abc").record() == {"role": "train", "path": "/x", "size": 3, "sha256": "abc"}
