@@ -5,10 +5,13 @@ moment leaves a file whose last `status:` line is still true for what was writte
 """
 
 import datetime
+import fcntl
 import re
 from pathlib import Path
 
 import yaml
+
+from harness.errors import UserError
 
 MAGIC = "#### run_clm.py log (format 1) ####"
 STATUSES = ("running", "finished", "crashed", "interrupted")
@@ -22,6 +25,12 @@ class RunLog:
     def __init__(self, path, fresh: bool):
         self.path = Path(path)
         self._file = open(self.path, "a", encoding="utf-8")
+        try:
+            # Held while the run lives; the OS drops it even on SIGKILL, so "running" + unlocked = dead.
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise UserError(f"{self.path} is in use: that version is still running") from None
         if fresh:
             self._write(MAGIC)
 
@@ -140,3 +149,16 @@ def read_log(path) -> dict:
                 fields[match.group(1)] = match.group(2).strip()
     close_section()
     return {"fields": fields, "sections": sections}
+
+
+def is_locked(path) -> bool:
+    """True while some process has the log open as a live run."""
+    try:
+        with open(path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False

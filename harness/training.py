@@ -17,7 +17,7 @@ from harness.config import validate
 from harness.corpus import default_corpus
 from harness.data import check_text_file, prepare
 from harness.errors import UserError
-from harness.runlog import RunLog, now_iso, read_log
+from harness.runlog import RunLog, is_locked, now_iso, read_log
 
 
 @dataclass
@@ -105,6 +105,8 @@ def _resolve_resume(container: dict, job: Job, resume) -> Plan:
     path = versions.log_path(container["paths"]["logs_dir"], version)
     if not path.is_file():
         raise UserError(f"cannot resume {version}: there is no log {path}")
+    if is_locked(path):
+        raise UserError(f"cannot resume {version}: it is still running (its log {path} is held by a live process)")
     log = read_log(path)
     status = log["fields"].get("status")
     if status == "finished":
