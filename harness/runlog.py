@@ -120,13 +120,14 @@ def _plain(value):
 
 FIELD_RE = re.compile(r"^([a-z_]+): ?(.*)$")
 SECTION_RE = re.compile(r"^----- (\w+) -----$")
+BLOCK_RE = re.compile(r"^\*\*\*\*\* (\w+) metrics \*\*\*\*\*$")
+BLOCK_LINE_RE = re.compile(r"^  (\S+) += +(\S+)$")
 
 
 def read_log(path) -> dict:
-    """The fields (last one wins) and YAML sections of a run log: what resume and init_from need.
-
-    The full reader, with history, metrics blocks and every other input shape, is harness.logparse."""
-    fields, sections, current, body = {}, {}, None, []
+    """Fields (last one wins), YAML sections and metrics blocks of a run log: what resume, init_from and
+    reproduce need. The full reader, with history and every other input shape, is harness.logparse."""
+    fields, sections, metrics, current, body, block = {}, {}, {}, None, [], None
 
     def close_section():
         if current is not None:
@@ -141,14 +142,28 @@ def read_log(path) -> dict:
             if current is not None and (line.startswith("  ") or not line):
                 body.append(line[2:])
                 continue
+            if block is not None and (match := BLOCK_LINE_RE.match(line)):
+                metrics[block][match.group(1)] = _number(match.group(2))
+                continue
             close_section()
-            current, body = None, []
-            if match := SECTION_RE.match(line):
+            current, body, block = None, [], None
+            if match := BLOCK_RE.match(line):
+                block = match.group(1)
+                metrics[block] = {}
+            elif match := SECTION_RE.match(line):
                 current = match.group(1)
             elif match := FIELD_RE.match(line):
                 fields[match.group(1)] = match.group(2).strip()
     close_section()
-    return {"fields": fields, "sections": sections}
+    return {"fields": fields, "sections": sections, "metrics": metrics}
+
+
+def _number(text: str):
+    """Full-precision numbers come back exactly; Trainer's 0:01:02.50, 12GF and 512MB forms stay text."""
+    try:
+        return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
+    except ValueError:
+        return text
 
 
 def is_locked(path) -> bool:

@@ -60,3 +60,15 @@ def test_every_write_reaches_the_file_before_close(tmp_path):
     log.periodic({"loss": 1.0, "step": 1})
     assert path.read_text().splitlines()[-1] == "{'loss': 1.0, 'step': 1}"
     log.close()
+
+
+def test_read_log_returns_metrics_blocks_exactly(tmp_path):
+    path = tmp_path / "m.log"
+    log = RunLog.create(path)
+    log.metrics("train", {"train_loss": 6.123456001281738, "train_runtime": 31.12, "train_samples": 940})
+    log.metrics("eval", {"eval_loss": 5.432100296020508, "perplexity": 228.61224212356323})
+    log.status("finished")
+    log.close()
+    metrics = read_log(path)["metrics"]
+    assert metrics["train"] == {"train_loss": 6.123456001281738, "train_runtime": "0:00:31.12", "train_samples": 940}
+    assert metrics["eval"]["eval_loss"] == 5.432100296020508
