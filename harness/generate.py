@@ -311,6 +311,9 @@ def load(source: Source):
 
 def run_sources(sources: list[Source], prompts: list[str], sampling: Sampling) -> list[dict]:
     """One model in memory at a time: {version, prompt, output} for every pair."""
+    from transformers.utils.logging import disable_progress_bar
+
+    disable_progress_bar()  # one "generating with" line per model says enough; bars would bury the table
     records = []
     for source in sources:
         print(f"generating with {source.label} ({source.weights})", file=sys.stderr)
