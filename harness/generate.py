@@ -289,6 +289,15 @@ def _unique_labels(sources: list[Source], specs: list[str]) -> list[Source]:
 
 def load(source: Source):
     """(model, tokenizer): the weights in eval mode, an adapter on its base, on CUDA when there is one."""
+    try:
+        return _load(source)
+    except UserError as exc:  # several models load in one command: say which one failed
+        raise UserError(f"{source.label}: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{source.label}: cannot load {source.weights}: {str(exc).strip().splitlines()[0]}") from exc
+
+
+def _load(source: Source):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -281,3 +281,23 @@ def test_cli_prints_versions_side_by_side(runs, cache_dir):
     assert "| prompt | base | 3.4 | 3.6 |" in lines
     assert any(line.startswith(f"| {PROMPTS[0]} |") for line in lines)
     assert "seed 0" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_prompt_longer_than_the_context_is_cut_not_a_crash(runs, capsys):
+    model, tokenizer = _load(runs, "3.4")
+    long_prompt = "The class statement defines a new type. " * 40
+    [result] = generate.generate_samples(model, tokenizer, [long_prompt], Sampling(max_new_tokens=200, do_sample=False))
+    assert result["output"] and "keeping its last 32 tokens" in capsys.readouterr().err
+
+
+def test_failed_sampling_still_finishes_the_run(compose, workdir, monkeypatch):
+    from harness.training import train
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no room")
+
+    monkeypatch.setattr(generate, "generate_samples", broken)
+    train(compose("version=s1", "train.max_steps=2", "eval.prompts=[Hi]"))
+    log = read_log(workdir / "logs" / "s1.log")
+    assert log["fields"]["status"] == "finished" and "samples" not in log["sections"]
+    assert "sampling failed: RuntimeError: no room" in log["fields"]["warning"]
