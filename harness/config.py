@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from omegaconf import DictConfig, OmegaConf
 
 from harness.errors import UserError
+from harness.generate import TEMPLATES
 
 NONE = type(None)
 NUMBER = (int, float)
@@ -37,6 +38,14 @@ def _non_negative(value):
 
 def _percentage(value):
     return None if 0 <= value < 100 else "must be in [0, 100)"
+
+
+def _probability(value):
+    return None if 0 < value <= 1 else "must be in (0, 1]"
+
+
+def _strings(value):
+    return None if all(isinstance(v, str) for v in value) else "must be a list of strings"
 
 
 STR_OR_NONE = Spec((str, NONE))
@@ -78,7 +87,14 @@ SCHEMA = {
         "method": Spec((str,), choices=("none",)),
     },
     "eval": {
-        "prompts": Spec((list,)),
+        "prompts": Spec((list,), _strings),
+        "template": Spec((str,), choices=tuple(TEMPLATES)),
+        "max_new_tokens": Spec((int,), _positive),
+        "do_sample": Spec((bool,)),
+        "temperature": Spec(NUMBER, _positive),
+        "top_p": Spec(NUMBER, _probability),
+        "top_k": Spec((int,), _non_negative),
+        "seed": Spec((int,)),
     },
 }
 

@@ -347,6 +347,10 @@ def finish(session: Session, metrics: dict) -> None:
     epochs = float(metrics["train"].get("epoch", 0.0))
     summary = {**peak_memory(), "epochs": epochs, "parent_epochs": plan.parent_epochs,
                "cumulative_epochs": round(plan.parent_epochs + epochs, 6), "weights": str(plan.output_dir)}
+    if (plan.cfg.get("eval") or {}).get("prompts"):
+        from harness.generate import record_samples
+
+        record_samples(trainer, log, plan.cfg["eval"], plan.version)
     log.section("summary", summary)
     log.field("ended", now_iso())
     log.status("finished")
