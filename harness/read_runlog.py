@@ -1,22 +1,28 @@
-"""Reader for the run logs run_clm.py writes (docs/LOG_FORMAT.md, format 1): text lines -> one Run."""
+"""Reader for the run logs run_clm.py writes (docs/LOG_FORMAT.md, format 1): text -> one Run."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-import yaml
-
+from harness import fastyaml
 from harness.records import RUNLOG, ParseWarning, Run
-from harness.trainer_text import find_periodic, metrics_header, metrics_line
+from harness.trainer_text import find_periodic, metrics_line, parse_dict_literal, parse_metric_value
 
 MAGIC = "#### run_clm.py log (format 1) ####"
-_FIELD_RE = re.compile(r"([a-z_]+):(?: (.*)|)$")
-_SECTION_RE = re.compile(r"----- (\S(?:.*\S)?) -----\s*$")
+# One construct of the format per match; the last alternative swallows any other line.
+_TOKEN_RE = re.compile(
+    r"^(?:----- (?P<section>\S(?:[^\n]*\S)?) -----[ \t]*\n(?P<body>(?:[ \t][^\n]*\n|\n)*)"
+    r"|\*{5} (?P<split>\w+) metrics \*{5}[ \t]*\n(?P<block>(?:[ \t][^\n]*\n)*)"
+    r"|(?P<periodic>\{[^\n]*)\n"
+    r"|(?P<key>[a-z_]+):(?: (?P<value>[^\n]*))?\n"
+    r"|[^\n]*\n)",
+    re.MULTILINE,
+)
+_BLOCK_LINE_RE = re.compile(r"^\s*([A-Za-z_][\w./-]*)\s*=\s*(\S[^\n]*?)\s*$", re.MULTILINE)
 _ATTRIBUTES = ("version", "parent", "started", "status", "ended")  # last one wins
 _LISTS = {"command": "commands", "resumed": "resumed", "error": "errors", "warning": "warnings"}
 _DICT_SECTIONS = ("config", "environment", "data", "model", "summary")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the same safe loader, in C when available
 
 
 def is_runlog(first_line: str) -> bool:
@@ -29,7 +35,7 @@ class _Reader:
         self.run = run
         self.warnings: list[ParseWarning] = []
         self.notes: list[str] = []
-        self.sections: list[tuple[str, int, list[str]]] = []  # (name, marker line, body lines)
+        self.sections: list[tuple[str, int, str]] = []  # (name, marker line, body text)
         self.metrics: dict[str, dict[str, Any]] = {}
 
     def warn(self, lineno: int, message: str) -> None:
@@ -49,44 +55,44 @@ class _Reader:
             run.fields[key] = value
 
     def periodic(self, lineno: int, line: str) -> None:
-        found, _ = find_periodic(line)
+        found = parse_dict_literal(line)  # the format puts the dict alone on its line
+        if found is None:
+            found, _ = find_periodic(line)
         if found is None:
             self.warn(lineno, "periodic line is not a readable dict (truncated?)")
         else:
             self.run.history.append(found)
             self.run.lines.setdefault("training", lineno)
 
-    def read(self, lines: list[str]) -> None:
-        body: list[str] | None = None  # the open section's body
-        block: dict[str, Any] | None = None  # the open metrics block
-        for lineno, line in enumerate(lines[1:], start=2):
-            first = line[:1]
-            if first in (" ", "\t", ""):
-                if body is not None:
-                    body.append(line)
-                elif block is not None and first:
-                    self.block_line(lineno, line, block)
-                continue
-            body = block = None
-            if first == "{":
-                self.periodic(lineno, line)
-            elif first == "*" and (split := metrics_header(line)):
-                block = self.metrics[split] = {}
-                self.run.lines.setdefault(f"{split}_metrics", lineno)
-            elif first == "-" and (m := _SECTION_RE.match(line)):
-                name = m.group(1)
+    def read(self, text: str) -> None:
+        """One regex pass over the text: each match is one construct (field, section with its body,
+        metrics block with its lines, periodic line, or an ignored line)."""
+        lineno = 2
+        start = text.find("\n") + 1
+        for m in _TOKEN_RE.finditer(text, start):
+            kind = m.lastgroup
+            if kind == "value" or kind == "key":
+                self.field(lineno, m.group("key"), (m.group("value") or "").strip())
+            elif kind == "periodic":
+                self.periodic(lineno, m.group("periodic"))
+            elif kind == "body" or kind == "section":
+                name = m.group("section")
                 self.run.lines.setdefault(name, lineno)
-                body = []
-                self.sections.append((name, lineno, body))
-            elif m := _FIELD_RE.match(line):
-                self.field(lineno, m.group(1), (m.group(2) or "").strip())
+                self.sections.append((name, lineno, m.group("body")))
+            elif kind == "block" or kind == "split":
+                split = m.group("split")
+                self.run.lines.setdefault(f"{split}_metrics", lineno)
+                self.metrics[split] = self.block(lineno + 1, m.group("block"))
+            lineno += m.group(0).count("\n")
 
-    def block_line(self, lineno: int, line: str, block: dict[str, Any]) -> None:
-        item = metrics_line(line)
-        if item is None:
-            self.warn(lineno, "not a `key = value` line inside a metrics block")
-        else:
-            block[item[0]] = item[1]
+    def block(self, lineno: int, text: str) -> dict[str, Any]:
+        """A metrics block's `key = value` lines (a later block of the same split replaces this one)."""
+        items = _BLOCK_LINE_RE.findall(text)
+        if len(items) != text.count("\n"):  # some line is not `key = value`: say which
+            for offset, line in enumerate(text.split("\n")[:-1]):
+                if metrics_line(line) is None:
+                    self.warn(lineno + offset, "not a `key = value` line inside a metrics block")
+        return {key: parse_metric_value(value) for key, value in items}
 
     def finish(self) -> None:
         run = self.run
@@ -106,20 +112,12 @@ class _Reader:
         run.eval_metrics = eval_metrics
 
     def load_sections(self) -> list[tuple[str, Any]]:
-        """All YAML bodies in one load (fast), or one by one to say which is broken."""
-        bodies = [(name, lineno, body) for name, lineno, body in self.sections if name != "training"]
-        if not bodies:
-            return []
-        text = "".join(f"s{i}:\n" + "\n".join(body) + "\n" for i, (_, _, body) in enumerate(bodies))
-        try:
-            loaded = yaml.load(text, Loader=_Loader)
-            return [(name, loaded[f"s{i}"]) for i, (name, _, _) in enumerate(bodies)]
-        except Exception:  # noqa: BLE001 - any YAML failure: fall back to locating it
-            pass
         out = []
-        for name, lineno, body in bodies:
+        for name, lineno, body in self.sections:
+            if name == "training":
+                continue
             try:
-                out.append((name, yaml.load("\n".join(b[2:] for b in body), Loader=_Loader)))
+                out.append((name, fastyaml.load(body)))
             except Exception as exc:  # noqa: BLE001 - YAML raises several types; all mean "unreadable"
                 mark = getattr(exc, "problem_mark", None)
                 where = lineno + 1 + mark.line if mark is not None else lineno
@@ -132,10 +130,11 @@ def _one_line(exc: Exception) -> str:
     return text[:160]
 
 
-def parse_runlog(path: str, lines: list[str], default_version: str) -> tuple[Run, list[ParseWarning]]:
+def parse_runlog(path: str, text: str, default_version: str) -> tuple[Run, list[ParseWarning]]:
+    """`text`: the whole log, `\n` line ends, starting with the magic line."""
     run = Run(version=default_version, source=path, source_kind=RUNLOG)
     reader = _Reader(path, run)
-    reader.read(lines)
+    reader.read(text if text.endswith("\n") else text + "\n")
     reader.finish()
     if not run.version:
         run.version = default_version

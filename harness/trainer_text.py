@@ -16,6 +16,7 @@ METRICS_LINE = re.compile(r"\s*([A-Za-z_][\w./-]*)\s*=\s*(\S.*?)\s*$")
 _NUM = r"[-+]?(?:\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|infinity)"
 _INT_RE = re.compile(r"[-+]?\d+")
 _NUM_RE = re.compile(_NUM, re.IGNORECASE)
+_NUMBER_ENDS = frozenset("0123456789.nNfFyY")  # how a number can end (nan, inf, infinity)
 # One flat `'key': value` item as Trainer prints it; anything fancier goes to ast.literal_eval.
 _KEY = r"""(?:'([^'\\\n]*)'|"([^"\\\n]*)")"""
 _VALUE = r"""(?:'([^'\\\n]*)'|"([^"\\\n]*)"|(""" + _NUM + r"""|True|False|None))"""
@@ -32,24 +33,35 @@ MAX_LITERAL_CHARS = 100_000  # a longer "dict" is not a Trainer log line; don't 
 def to_number(text: str) -> int | float | None:
     """`'7.403'` -> 7.403, `'10'` -> 10, `'nan'` -> nan; None when `text` is not a plain number."""
     text = text.strip()
-    if not _NUM_RE.fullmatch(text):
+    if not text or text[-1] not in _NUMBER_ENDS or not _NUM_RE.fullmatch(text):
         return None
-    if _INT_RE.fullmatch(text):
-        return int(text)
     try:
-        return float(text.replace("_", ""))
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
     except ValueError:
         return None
 
 
-def _literal(text: str, is_str: bool) -> Any:
-    if is_str:
-        number = to_number(text)  # transformers 5.x prints numbers as strings
-        return text if number is None else number
-    lowered = text.lower()
-    if lowered in _KEYWORDS:
-        return _KEYWORDS[lowered]
-    return to_number(text)
+def _bare(text: str) -> Any:
+    """A bare value of a dict the regex already vetted: a Python number or keyword."""
+    if text.isdigit():
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return _KEYWORDS.get(text.lower())
+
+
+def _string(text: str) -> Any:
+    """A quoted value; transformers 5.x prints numbers as strings."""
+    if text and text[-1] in _NUMBER_ENDS:
+        number = to_number(text)
+        if number is not None:
+            return number
+    return text
 
 
 def parse_dict_literal(text: str) -> dict[str, Any] | None:
@@ -64,10 +76,7 @@ def parse_dict_literal(text: str) -> dict[str, Any] | None:
     if _FLAT_DICT_RE.fullmatch(text):
         out = {}
         for k1, k2, s1, s2, bare in _ITEM_RE.findall(text):
-            if bare:
-                out[k1 or k2] = _literal(bare, False)
-            else:
-                out[k1 or k2] = _literal(s1 or s2, True)
+            out[k1 or k2] = _bare(bare) if bare else _string(s1 or s2)
         return out
     try:
         value = ast.literal_eval(text)
@@ -75,7 +84,7 @@ def parse_dict_literal(text: str) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict):
         return None
-    return {str(k): (_literal(v, True) if isinstance(v, str) else v) for k, v in value.items()}
+    return {str(k): (_string(v) if isinstance(v, str) else v) for k, v in value.items()}
 
 
 def find_periodic(line: str) -> tuple[dict[str, Any] | None, bool]:
