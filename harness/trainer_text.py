@@ -49,15 +49,18 @@ def _bare(text: str) -> Any:
     """A bare value of a dict the regex already vetted: a Python number or keyword."""
     if text.isdigit():
         return int(text)
+    lowered = text.lower()
+    if lowered in _KEYWORDS:
+        return _KEYWORDS[lowered]
     try:
-        return float(text)
+        return float(text) if ("." in text or "e" in lowered or "n" in lowered) else int(text)
     except ValueError:
-        return _KEYWORDS.get(text.lower())
+        return None
 
 
 def _string(text: str) -> Any:
     """A quoted value; transformers 5.x prints numbers as strings."""
-    if text and text[-1] in _NUMBER_ENDS:
+    if text and text[-1] in _NUMBER_ENDS and not text[0].isspace():
         number = to_number(text)
         if number is not None:
             return number
