@@ -127,13 +127,20 @@ def canonical(options: dict[str, Any]) -> dict[str, Any]:
     A shorter dotted name never overrides a more specific one: `model.name_or_path` beats `model`.
     """
     out: dict[str, Any] = {}
-    for table in (_CANONICAL, _ALIASES):
-        for key, value in options.items():
-            name = table.get(key.rsplit(".", 1)[-1])
-            if name is None and table is _CANONICAL and key == "model" and isinstance(value, str):
-                name = "model"
-            if name and value is not None and not isinstance(value, (dict, list)):
-                out.setdefault(name, value)
+    aliased: dict[str, Any] = {}
+    for key, value in options.items():
+        if value is None or isinstance(value, (dict, list)):
+            continue
+        last = key.rpartition(".")[2]
+        name = _CANONICAL.get(last)
+        if name is not None:
+            out.setdefault(name, value)
+        elif last in _ALIASES:
+            aliased.setdefault(_ALIASES[last], value)
+        elif key == "model" and isinstance(value, str):
+            out.setdefault("model", value)
+    for name, value in aliased.items():
+        out.setdefault(name, value)
     precision = precision_of(options)
     if precision:
         out["precision"] = precision

@@ -14,7 +14,6 @@ from typing import Any
 
 import yaml
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Fallback(Exception):
@@ -106,7 +105,8 @@ def _key(text: str) -> Any:
     return key
 
 
-_MEMO: dict[str, Any] = {}
+_MEMO: dict[str, Any] = {}  # scalar text -> value
+_DOCS: dict[str, Any] = {}  # document text -> value (never handed out: copies are)
 _MISSING = object()
 _LINE_RE = re.compile(r"^( *)(\S[^\n]*?) *$", re.MULTILINE)
 
@@ -198,10 +198,33 @@ def _fast(text: str) -> Any:
 
 
 def load(text: str) -> Any:
-    """What `yaml.safe_load(text)` returns; raises what it raises (yaml.YAMLError) on bad YAML."""
+    """What `yaml.safe_load(text)` returns; raises what it raises (yaml.YAMLError) on bad YAML.
+
+    Whole documents are memoised too (environment and model sections repeat from run to run); each
+    call gets its own copy, so callers may change what they get.
+    """
+    cached = _DOCS.get(text, _MISSING)
+    if cached is not _MISSING:
+        return _copy(cached)
     try:
-        return _fast(text)
-    except (_Fallback, RecursionError):
-        return yaml.load(text, Loader=_Loader)
-    except Exception:  # noqa: BLE001 - a gap in the subset reader must never beat PyYAML's answer
-        return yaml.load(text, Loader=_Loader)
+        value = _fast(text)
+    except Exception:  # noqa: BLE001 - _Fallback, or a gap in the subset: PyYAML has the last word
+        return yaml.safe_load(text)  # the pure-Python loader: libyaml differs on a few malformed inputs
+    if len(_DOCS) > 4096:
+        _DOCS.clear()
+    _DOCS[text] = value
+    return _copy(value)
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of what `_fast` builds (dicts, lists, immutable scalars), much cheaper than deepcopy."""
+    if isinstance(value, dict):
+        return {k: _copy(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) if isinstance(v, (dict, list)) else v for v in value]
+    return value
+
+
+def clear_memo() -> None:
+    _MEMO.clear()
+    _DOCS.clear()

@@ -37,6 +37,8 @@ def _cells(table: Table) -> list[list[tuple[str, bool]]]:
 
 def markdown(table: Table) -> str:
     def esc(text: str) -> str:
+        if "|" not in text and "*" not in text and "\\" not in text:
+            return text
         return text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
 
     lines = ["| " + " | ".join(esc(c.header) for c in table.columns) + " |"]

@@ -14,16 +14,18 @@ METRICS_HEADER = re.compile(r"\*{5} (\w+) metrics \*{5}")
 METRICS_LINE = re.compile(r"\s*([A-Za-z_][\w./-]*)\s*=\s*(\S.*?)\s*$")
 
 _NUM = r"[-+]?(?:\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|infinity)"
-_INT_RE = re.compile(r"[-+]?\d+")
-_NUM_RE = re.compile(_NUM, re.IGNORECASE)
+_NUM_RE = re.compile(_NUM, re.IGNORECASE | re.ASCII)
 _NUMBER_ENDS = frozenset("0123456789.nNfFyY")  # how a number can end (nan, inf, infinity)
 # One flat `'key': value` item as Trainer prints it; anything fancier goes to ast.literal_eval.
 _KEY = r"""(?:'([^'\\\n]*)'|"([^"\\\n]*)")"""
 _VALUE = r"""(?:'([^'\\\n]*)'|"([^"\\\n]*)"|(""" + _NUM + r"""|True|False|None))"""
 _ITEM = _KEY + r"\s*:\s*" + _VALUE
 _ITEM_RE = re.compile(_ITEM, re.IGNORECASE)
+# Python's own repr layout, the common case, with a cheaper pattern: `'key': 'text'` or `'key': token`.
+_REPR_ITEM_RE = re.compile(r"('([^'\\\n]*)': (?:'([^'\\\n]*)'|([-+\w.]+)))")
 _FLAT_DICT_RE = re.compile(r"\{\s*(?:" + _ITEM + r"\s*,\s*)*(?:" + _ITEM + r"\s*,?\s*)?\}", re.IGNORECASE)
-_KEYWORDS = {"true": True, "false": False, "none": None}
+_KEYWORDS = {"True": True, "False": False, "None": None}
+_NOT_A_VALUE = object()
 _RUNTIME_RE = re.compile(r"(?:(\d+) days?, )?(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
 _UNIT_RE = re.compile(r"([-+]?\d+(?:\.\d+)?)(GF|MB)")
 _PROGRESS_RE = re.compile(r"\d+%\|| \d+/\d+ \[|it/s\]|s/it\]")
@@ -35,27 +37,27 @@ def to_number(text: str) -> int | float | None:
     text = text.strip()
     if not text or text[-1] not in _NUMBER_ENDS or not _NUM_RE.fullmatch(text):
         return None
-    try:
+    digits = text[1:] if text[0] in "+-" else text
+    if digits.isdigit():
         return int(text)
-    except ValueError:
-        pass
     try:
         return float(text)
-    except ValueError:
+    except ValueError:  # `1__0`: the pattern is a little looser than Python
         return None
 
 
 def _bare(text: str) -> Any:
-    """A bare value of a dict the regex already vetted: a Python number or keyword."""
-    if text.isdigit():
+    """A bare value: a Python number or keyword; `_NOT_A_VALUE` for anything else (a name, say)."""
+    if text.isdigit() and text.isascii():
         return int(text)
-    lowered = text.lower()
-    if lowered in _KEYWORDS:
-        return _KEYWORDS[lowered]
+    if text in _KEYWORDS:
+        return _KEYWORDS[text]
     try:
-        return float(text) if ("." in text or "e" in lowered or "n" in lowered) else int(text)
+        if "." in text or "e" in text or "E" in text or "n" in text or "N" in text:
+            return float(text)
+        return int(text)
     except ValueError:
-        return None
+        return _NOT_A_VALUE
 
 
 def _string(text: str) -> Any:
@@ -76,11 +78,25 @@ def parse_dict_literal(text: str) -> dict[str, Any] | None:
     text = text.strip()
     if len(text) > MAX_LITERAL_CHARS:
         return None
+    items = _REPR_ITEM_RE.findall(text)
+    if "{" + ", ".join([item[0] for item in items]) + "}" == text:  # exactly `{'k': v, 'k2': v2}`
+        out = {}
+        for _, key, quoted, bare in items:
+            if bare:
+                value = _bare(bare)
+                if value is _NOT_A_VALUE:
+                    break
+                out[key] = value
+            else:
+                out[key] = _string(quoted)
+        else:
+            return out
     if _FLAT_DICT_RE.fullmatch(text):
         out = {}
         for k1, k2, s1, s2, bare in _ITEM_RE.findall(text):
             out[k1 or k2] = _bare(bare) if bare else _string(s1 or s2)
-        return out
+        if _NOT_A_VALUE not in out.values():
+            return out
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
