@@ -22,8 +22,6 @@ from harness.records import NOTEBOOK, RUNLOG, TRAINER_JSON, TRAINER_STDOUT, Pars
 TEXT_SUFFIXES = (".log", ".txt")
 MAX_BYTES = 64 * 2**20  # a log bigger than this is read up to here, with a warning
 _BINARY_PROBE = 8192
-PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
-MAX_JOBS = 8
 _KIND_RANK = {RUNLOG: 0, NOTEBOOK: 1, TRAINER_STDOUT: 2, TRAINER_JSON: 3}
 # Metrics that differ between two records of one run only by how they were printed or timed.
 _NOT_COMPARED = ("_runtime", "_per_second", "total_flos", "_mem_", "_samples")
@@ -35,21 +33,20 @@ def load_runs(
     stale_after: float = 30.0,
     now: float | None = None,
     max_bytes: int = MAX_BYTES,
-    jobs: int | None = None,
 ) -> tuple[list[Run], list[ParseWarning]]:
     """Runs from files and directories (searched recursively), in natural version order.
 
     `stale_after`: minutes since a `running` run log was last written after which it counts as `stale`.
     Same-version records that agree are merged into one Run (`merged_from`); ones that disagree are all
-    kept, for the reviewer to see. `jobs`: processes for reading many files (default: the CPUs this
-    process may use, or $HARNESS_JOBS); the result does not depend on it.
+    kept, for the reviewer to see.
     """
     if isinstance(paths, str):
         paths = [paths]
     warnings: list[ParseWarning] = []
     texts, json_dirs = discover(paths, warnings)
     runs: list[Run] = []
-    for found, problems in read_text_files(texts, max_bytes, jobs):
+    for path in texts:
+        found, problems = read_text_file(path, max_bytes)
         runs.extend(found)
         warnings.extend(problems)
     for directory, names in json_dirs.items():
@@ -94,52 +91,6 @@ def discover(paths: Iterable[str], warnings: list[ParseWarning]) -> tuple[list[s
         else:
             warnings.append(ParseWarning(path, 0, "no such file or directory"))
     return list(texts), json_dirs
-
-
-def _jobs(requested: int | None, files: int) -> int:
-    if files < PARALLEL_MIN_FILES:
-        return 1
-    if requested is None:
-        env = os.environ.get("HARNESS_JOBS", "")
-        if env.isdigit():
-            requested = int(env)
-        else:
-            try:
-                requested = len(os.sched_getaffinity(0))
-            except (AttributeError, OSError):
-                requested = os.cpu_count() or 1
-    return max(1, min(requested, MAX_JOBS))
-
-
-def _read_chunk(args: tuple[list[str], int]) -> list[tuple[list[Run], list[ParseWarning]]]:
-    paths, max_bytes = args
-    return [read_text_file(path, max_bytes) for path in paths]
-
-
-def read_text_files(paths: list[str], max_bytes: int = MAX_BYTES, jobs: int | None = None):
-    """`read_text_file` for each path, in order; spread over processes when there are many files.
-
-    Parsing is pure CPU work on independent files, so forked workers scale it with the cores; the
-    results come back in input order, so the output is the same whatever the number of workers.
-    """
-    jobs = _jobs(jobs, len(paths))
-    if jobs > 1:
-        try:
-            import multiprocessing
-
-            context = multiprocessing.get_context("fork")
-        except (ImportError, ValueError):
-            jobs = 1
-    if jobs == 1:
-        return [read_text_file(path, max_bytes) for path in paths]
-    size = max(1, -(-len(paths) // (jobs * 4)))  # a few chunks per worker: even load, little overhead
-    chunks = [(paths[i : i + size], max_bytes) for i in range(0, len(paths), size)]
-    try:
-        with context.Pool(jobs) as pool:
-            results = pool.map(_read_chunk, chunks, chunksize=1)
-    except (OSError, RuntimeError):  # no processes to be had (sandbox, limits): do it here
-        return [read_text_file(path, max_bytes) for path in paths]
-    return [item for chunk in results for item in chunk]
 
 
 def read_bytes(path: str, max_bytes: int) -> tuple[bytes | None, list[ParseWarning]]:

@@ -254,19 +254,3 @@ def test_parent_cycle_does_not_hang(tmp_path):
     runs, _ = load_runs([str(tmp_path)])
     assert [r.cumulative_epochs for r in runs] == [None, None]
     assert time.monotonic() - started < 5
-
-
-def test_parallel_reading_gives_the_same_runs(tmp_path):
-    for i in range(12):
-        F.write(tmp_path / f"1.{i}.log", F.runlog(version=f"1.{i}", parent=f"1.{i - 1}" if i else None,
-                                                  cumulative=None, eval_loss=2 + i / 10))
-    serial, _ = load_runs([str(tmp_path)], jobs=1)
-    import harness.logparse as lp
-
-    saved, lp.PARALLEL_MIN_FILES = lp.PARALLEL_MIN_FILES, 1
-    try:
-        parallel, _ = load_runs([str(tmp_path)], jobs=2)
-    finally:
-        lp.PARALLEL_MIN_FILES = saved
-    assert parallel == serial
-    assert serial[-1].cumulative_epochs == 36.0
