@@ -1,0 +1,59 @@
+"""Benchmark: parse and tabulate 10,000 log files (the issue's goal: under 2 s on a 2-core machine).
+
+Not collected by a plain `python -m pytest` (the file name does not match `test_*.py`). Run it with
+
+    python -m pytest tests/bench_table.py -q -p no:cacheprovider
+
+The corpus, written once per session: 9,000 run logs as docs/LOG_FORMAT.md shows them (~90 lines each:
+config, environment, data, model, samples and summary sections, 10 periodic lines, two metrics
+blocks; numbers differ from file to file), 500 transformers 4.x and 500 transformers 5.x stdout files.
+Each round reads every file, builds the table with its reviewer warnings, and renders markdown.
+"""
+
+import random
+
+import pytest
+
+import logfixtures as F
+from harness import fastyaml
+from harness.formats import render
+from harness.logparse import load_runs
+from harness.review import review
+from harness.table import build_table
+
+FILES = 10_000
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    rng = random.Random(42)
+    for i in range(FILES):
+        major, minor = divmod(i, 20)
+        version = f"{major}.{minor}"
+        if i % 20 == 18:
+            F.write(root / "hf" / f"hf4-{version}.txt", F.HF4_STDOUT.replace("2.1234", f"{rng.uniform(1, 3):.4f}"))
+        elif i % 20 == 19:
+            F.write(root / "hf" / f"hf5-{version}.log", F.HF5_STDOUT.replace("6.7123", f"{rng.uniform(5, 8):.4f}"))
+        else:
+            F.write(root / "logs" / f"{version}.log", F.runlog(
+                version=version, parent=f"{major}.{minor - 1}" if minor else None, cumulative=None,
+                lr=f"{rng.choice([1, 2, 3, 5])}.0e-0{rng.randint(4, 6)}", epochs=float(rng.randint(1, 5)),
+                eval_loss=rng.uniform(2, 6), eval_accuracy=rng.uniform(0.1, 0.6), train_loss=rng.uniform(2, 7),
+                train_sha=f"{rng.getrandbits(64):016x}", eval_sha=f"{rng.getrandbits(64):016x}",
+                losses=[round(rng.uniform(2, 9), 7) for _ in range(9)]))
+    return root
+
+
+def parse_and_tabulate(root):
+    runs, warnings = load_runs([str(root)])
+    table = build_table(runs, parse_warnings=warnings)
+    table.warnings[:0] = review(table.runs)
+    render(table, "markdown")
+    return len(table.rows)
+
+
+def test_parse_and_tabulate_10000_files(benchmark, corpus):
+    rows = benchmark.pedantic(parse_and_tabulate, args=(corpus,), setup=fastyaml.clear_memo, rounds=3,
+                              iterations=1)
+    assert rows == FILES
