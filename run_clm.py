@@ -29,6 +29,9 @@ def cli() -> int:
     """Bad input is one line on stderr and exit 2; HYDRA_FULL_ERROR=1 still shows the whole traceback."""
     wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let config errors reach us instead of Hydra's multi-line report
+    from harness.hydra_job import quote_free_text
+
+    sys.argv[1:] = quote_free_text(sys.argv[1:])
     try:
         main()
     except UserError as exc:

@@ -1,10 +1,26 @@
 """What Hydra knows about the job (its overrides, sweep position) and its errors, in our terms."""
 
+import re
 import shlex
 
 from harness.training import Job
 
 RAW_KEYS = ("version", "init_from", "resume")
+FREE_TEXT_KEYS = ("note", "+note")
+
+
+def quote_free_text(argv: list[str]) -> list[str]:
+    """`note=lr up: does it help?` as typed in a shell: quote it for Hydra, which would refuse the `:` and `?`.
+
+    Already-quoted values are left alone; `${` is escaped so a note is never an interpolation."""
+    out = []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if sep and key in FREE_TEXT_KEYS and not value.startswith(("'", '"')):
+            value = re.sub(r"(\\+)(?='|\$\{|$)", lambda m: m.group(1) * 2, value)
+            arg = f"{key}='" + value.replace("'", "\\'").replace("${", "\\${") + "'"
+        out.append(arg)
+    return out
 
 
 def job_from_hydra(argv: list[str]) -> Job:

@@ -272,6 +272,9 @@ def runlog_hyperparameters(run: Run) -> None:
         hyper["seed"] = cmdline.parse_args(f"--seed {run.fields['seed']}").get("seed")
     if run.model.get("init_from") is not None:
         hyper.setdefault("init_from", run.model["init_from"])
+    model_cfg = run.config.get("model") if isinstance(run.config.get("model"), dict) else {}
+    if not hyper.get("model") and model_cfg.get("model_type"):
+        hyper["model"] = f"{model_cfg['model_type']} (scratch)"  # trained from a config, not a checkpoint
     run.hyperparameters = {**hyper, **run.hyperparameters}
 
 

@@ -105,6 +105,7 @@ class _Reader:
                     self.warn(run.lines.get(name, 0), f"section `{name}` is not a mapping")
             elif name == "samples" and isinstance(value, list):
                 run.samples = value
+        run.history = latest_per_step(run.history)
         run.train_metrics = self.metrics.pop("train", {})
         eval_metrics = self.metrics.pop("eval", {})
         for other in self.metrics.values():  # test/predict blocks carry their own key prefix
@@ -123,6 +124,16 @@ class _Reader:
                 where = lineno + 1 + mark.line if mark is not None else lineno
                 self.warn(where, f"section `{name}` is not valid YAML: {_one_line(exc)}")
         return out
+
+
+def latest_per_step(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """After a resume the steps since the checkpoint are logged again; the later line wins (LOG_FORMAT.md)."""
+    kept: dict[tuple, dict[str, Any]] = {}
+    for index, entry in enumerate(history):
+        step = entry.get("step")
+        kind = "eval" if any(str(k).startswith("eval_") for k in entry) else "train"
+        kept[(step, kind) if isinstance(step, int) else (index, "unstepped")] = entry
+    return list(kept.values())
 
 
 def _one_line(exc: Exception) -> str:

@@ -37,10 +37,12 @@ def test_cfg_job_shows_resolved_config(run_cli):
 
 
 def test_sweep_gives_each_job_its_own_version(run_cli, workdir, corpus):
-    result = run_cli("-m", f"data.train_file={corpus}", *TINY, "train.max_steps=2", "train.learning_rate=1e-3,1e-4")
+    result = run_cli("-m", f"data.train_file={corpus}", *TINY, "train.max_steps=2", "train.learning_rate=1e-3,1e-4",
+                     "note=lr sweep: which one, 1e-3 or 1e-4?")
     assert result.returncode == 0, result.stderr[-3000:]
     logs = sorted(p.name for p in (workdir / "logs").glob("*.log"))
     assert logs == ["1.0.log", "1.1.log"]
     texts = [(workdir / "logs" / name).read_text() for name in logs]
     assert "train.learning_rate=0.001" in texts[0] and "train.learning_rate=0.0001" in texts[1]
     assert all("status: finished" in t and "sweep: python run_clm.py -m" in t for t in texts)
+    assert all("note: lr sweep: which one, 1e-3 or 1e-4?" in t for t in texts)

@@ -1,0 +1,22 @@
+import pytest
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
+
+from harness.hydra_job import quote_free_text, raw_values
+
+
+@pytest.mark.parametrize("note", ["lr up: does it help in one epoch?", "it's a test", "back\\slash", "end\\",
+                                  "ünï ${oops}", "a,b=c [d]", "c:\\dir\\${x}"])
+def test_free_text_notes_survive_hydra_exactly(note):
+    (override,) = quote_free_text([f"note={note}"])
+    value = OverridesParser.create().parse_override(override).value()
+    assert OmegaConf.to_container(OmegaConf.create({"note": value}), resolve=True)["note"] == note
+
+
+def test_other_arguments_and_quoted_notes_are_untouched():
+    argv = ["train.learning_rate=1e-4", "note='already quoted'", "-m", "version=3.10"]
+    assert quote_free_text(argv) == argv
+
+
+def test_raw_values_keep_version_text():
+    assert raw_values(["version=3.10", "init_from='3.4'", "train.seed=1"]) == {"version": "3.10", "init_from": "3.4"}

@@ -1,0 +1,40 @@
+"""One log format, both sides: what run_clm.py writes is what the harness parser reads back."""
+
+from harness.logparse import load_runs
+from harness.read_runlog import latest_per_step
+from harness.runlog import read_log
+from harness.table import build_table
+from harness.training import Job, train
+
+
+def test_real_chained_runs_parse_back_exactly(compose, workdir):
+    for version, extra in (("3.4", []), ("3.5", ["init_from=3.4"])):
+        train(compose(f"version={version}", "train.eval_strategy=steps", "+train.eval_steps=4",
+                      "note='lr test: dóes it help?'", *extra),
+              Job(command=f"python run_clm.py version={version}", raw={"version": version,
+                                                                        **({"init_from": "3.4"} if extra else {})}))
+    runs, warnings = load_runs([str(workdir / "logs")])
+    assert warnings == []
+    by_version = {run.version: run for run in runs}
+    assert set(by_version) == {"3.4", "3.5"}
+    child = by_version["3.5"]
+    written = read_log(workdir / "logs" / "3.5.log")
+    assert child.parent == "3.4" and child.status == "finished"
+    assert child.notes == "lr test: dóes it help?"
+    assert child.train_metrics["train_loss"] == written["metrics"]["train"]["train_loss"]
+    assert child.eval_metrics["eval_loss"] == written["metrics"]["eval"]["eval_loss"]
+    assert child.summary["peak_memory_mb"] == written["sections"]["summary"]["peak_memory_mb"]
+    assert child.hyperparameters["precision"] == "fp32"
+    assert child.cumulative_epochs == written["sections"]["summary"]["cumulative_epochs"]
+    assert [h["step"] for h in child.history if "loss" in h] == [2, 4, 6, 8]
+    assert [h["step"] for h in child.history if "eval_loss" in h] == [4, 8]
+    table = build_table(runs)
+    assert [row["version"] for row in table.rows] == ["3.4", "3.5"]
+    assert table.rows[1]["parent"] == "3.4" and table.rows[1]["model"] == "gpt2 (scratch)"
+
+
+def test_resumed_steps_keep_the_later_line():
+    history = [{"loss": 1.0, "step": 3}, {"loss": 2.0, "step": 6}, {"eval_loss": 5.0, "step": 6},
+               {"loss": 2.5, "step": 6}, {"loss": 3.0, "step": 9}, {"loss": 9.0}]
+    assert latest_per_step(history) == [{"loss": 1.0, "step": 3}, {"loss": 2.5, "step": 6},
+                                        {"eval_loss": 5.0, "step": 6}, {"loss": 3.0, "step": 9}, {"loss": 9.0}]
