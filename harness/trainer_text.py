@@ -6,6 +6,7 @@ Shared by every text reader (run logs, Trainer stdout, notebooks). Pure function
 from __future__ import annotations
 
 import ast
+import json
 import math
 import re
 from typing import Any
@@ -69,6 +70,21 @@ def _string(text: str) -> Any:
     return text
 
 
+def _json_dict(text: str) -> dict[str, Any] | None:
+    """The common case in C: with no `"` in the line, repr() delimited every string with `'`, so swapping
+    the quote character gives JSON with the same keys and values. Anything else (nan, True, escapes JSON
+    lacks) fails to decode and takes the general path."""
+    if '"' in text or not text.startswith("{"):
+        return None
+    try:
+        value = json.loads(text.replace("'", '"'))
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    return {k: (_string(v) if isinstance(v, str) else v) for k, v in value.items()}
+
+
 def parse_dict_literal(text: str) -> dict[str, Any] | None:
     """A Python dict literal as Trainer prints it, without `eval`. None when it is not one.
 
@@ -78,6 +94,9 @@ def parse_dict_literal(text: str) -> dict[str, Any] | None:
     text = text.strip()
     if len(text) > MAX_LITERAL_CHARS:
         return None
+    fast = _json_dict(text)
+    if fast is not None:
+        return fast
     items = _REPR_ITEM_RE.findall(text)
     if "{" + ", ".join([item[0] for item in items]) + "}" == text:  # exactly `{'k': v, 'k2': v2}`
         out = {}

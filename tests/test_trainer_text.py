@@ -127,3 +127,28 @@ def test_fastyaml_matches_pyyaml_on_any_text(lines):
             fastyaml.load(text)
         return
     assert _same(fastyaml.load(text), expected)
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.trainer_text import parse_dict_literal as _parse_literal
+
+_VALUES = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(),
+                    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.from_regex(r"[a-z_]{1,12}", fullmatch=True), _VALUES, max_size=6))
+def test_any_repr_dict_reads_back_as_literal_eval_would(d):
+    import ast
+
+    expected = ast.literal_eval(repr(d))
+    got = _parse_literal(repr(d))
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        # transformers 5.x prints numbers as strings: a numeric string may come back as its number
+        if isinstance(value, str) and got[key] != value:
+            assert float(value) == got[key]
+        else:
+            assert got[key] == value and type(got[key]) is type(value)
