@@ -95,6 +95,7 @@ def attach(model, cfg: dict, source, output_dir, warnings: list):
             _warn_ignored(model, peft_cfg, source, warnings)
             return model, {**info, "peft_method": "lora", "adapter_from": str(source), **describe(model)}
         model = model.merge_and_unload()
+        model.requires_grad_(True)  # peft froze the base; from here it is an ordinary model again
         info["merged_from"] = str(source)
         if peft_cfg["method"] == "lora":
             _save_base(model, Path(output_dir) / BASE_DIR)
