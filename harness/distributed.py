@@ -40,6 +40,15 @@ def ensure_initialized() -> bool:
     return True
 
 
+def trainer_defaults() -> dict:
+    """TrainingArguments defaults for a multi-process run; the train group still overrides them."""
+    if world_size() <= 1:
+        return {}
+    # Trainer asks DDP to search for unused parameters unless checkpointing; a causal LM has none, and the
+    # search costs a graph traversal every step.
+    return {"ddp_find_unused_parameters": False}
+
+
 def barrier() -> None:
     if ensure_initialized():
         import torch.distributed as dist

@@ -277,7 +277,7 @@ RENAMED = {"gradient_checkpointing": "activation_checkpointing",
 def trainer_kwargs(train_cfg: dict) -> dict:
     import torch
 
-    kwargs = {RENAMED.get(k, k): v for k, v in train_cfg.items()}
+    kwargs = {**distributed.trainer_defaults(), **{RENAMED.get(k, k): v for k, v in train_cfg.items()}}
     if not torch.cuda.is_available():
         kwargs.setdefault("dataloader_pin_memory", False)
         # Without it TrainingArguments refuses bf16 on CPU, and a CPU multi-process run would not pick gloo.
