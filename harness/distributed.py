@@ -40,6 +40,15 @@ def ensure_initialized() -> bool:
     return True
 
 
+def shutdown() -> None:
+    """Wait for every rank, then close the group: a rank exiting while gloo still talks aborts the run."""
+    import torch.distributed as dist
+
+    if world_size() > 1 and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def trainer_defaults() -> dict:
     """TrainingArguments defaults for a multi-process run; the train group still overrides them."""
     if world_size() <= 1:

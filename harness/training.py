@@ -61,6 +61,7 @@ def train(cfg: DictConfig, job: Job | None = None) -> dict:
         metrics = fit(session)
         save(session)
         finish(session, metrics)
+    distributed.shutdown()
     return {"version": session.plan.version, **metrics["train"], **metrics["eval"], **metrics["summary"]}
 
 
