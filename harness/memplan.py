@@ -21,6 +21,7 @@ and the allocator's cache (reserved - allocated, often 10-20 %) come on top, and
 is not 4h wide (Llama's SwiGLU) differ from the 34 a little.
 """
 
+import sys
 from pathlib import Path
 
 from harness import distributed, lora
@@ -218,7 +219,7 @@ def _print(estimate: dict) -> None:
         table.add_row(part, words, f"{estimate['parts'][part] / MB:,.1f}")
     table.add_row("[bold]total", f"{i['trainable_params']:,} of {i['total_params']:,} parameters trainable",
                   f"[bold]{estimate['total'] / MB:,.1f}")
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 160)  # a log file should not wrap at 80
     console.print(table)
     console.print("An estimate of allocated memory; the CUDA context (300-500 MB) and the allocator's cache come on "
                   f"top. Effective batch {i['batch']} x {i['gradient_accumulation_steps']} accumulation steps "
