@@ -68,7 +68,8 @@ def test_lora_trains_adapter_only_and_saves_it_and_merged(compose, workdir, pret
 
 def test_chaining_continues_the_adapter_or_starts_from_merged_weights(compose, workdir, pretrained):
     short = "train.max_steps=2"
-    lora_run(compose, f"model.name_or_path={pretrained}", "peft=lora", f"peft.r={R}", "version=a", short)
+    lora_run(compose, f"model.name_or_path={pretrained}", "peft=lora", f"peft.r={R}", "version=a", short,
+             "train.gradient_checkpointing=true")
     lora_run(compose, "init_from=a", "peft=lora", "peft.r=16", "version=b", short)
     log = read_log(workdir / "logs" / "b.log")
     continued = log["sections"]["model"]
