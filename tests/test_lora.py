@@ -137,3 +137,25 @@ def test_unknown_architecture_lists_its_linear_layers():
     with pytest.raises(UserError, match="no default LoRA targets for model_type 'bloom'.*"
                                         "dense, dense_4h_to_h, dense_h_to_4h, query_key_value"):
         lora.target_modules(model, None)
+
+
+def test_an_interrupted_lora_run_resumes_from_its_adapter_checkpoint(compose, workdir, pretrained, monkeypatch):
+    from transformers import Trainer
+
+    original, calls = Trainer.training_step, []
+
+    def stop_after_five(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 5:
+            raise KeyboardInterrupt()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "training_step", stop_after_five)
+    with pytest.raises(KeyboardInterrupt):
+        lora_run(compose, f"model.name_or_path={pretrained}", "peft=lora", f"peft.r={R}", "version=r1")
+    monkeypatch.setattr(Trainer, "training_step", original)
+    assert (workdir / "outputs" / "r1" / "checkpoint-4" / "adapter_model.safetensors").is_file()
+    train(compose("resume=r1"), Job(raw={"resume": "r1"}))
+    log = read_log(workdir / "logs" / "r1.log")
+    assert log["fields"]["status"] == "finished" and log["sections"]["model"]["trainable_params"] == ADAPTER_PARAMS
+    assert (workdir / "outputs" / "r1" / "adapter_model.safetensors").is_file()
