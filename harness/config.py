@@ -36,11 +36,15 @@ def _non_negative(value):
     return None if value is None or value >= 0 else "must be >= 0"
 
 
+def _dropout(value):
+    return None if 0 <= value < 1 else "must be in [0, 1)"
+
+
 def _percentage(value):
     return None if 0 <= value < 100 else "must be in [0, 100)"
 
 
-def _probability(value):
+def _top_p(value):
     return None if 0 < value <= 1 else "must be in (0, 1]"
 
 
@@ -83,8 +87,16 @@ SCHEMA = {
         "preprocessing_num_workers": Spec((int, NONE), _positive),
         "overwrite_cache": Spec((bool,)),
     },
+    "merge": Spec((bool,)),
     "peft": {
-        "method": Spec((str,), choices=("none",)),
+        "method": Spec((str,), choices=("none", "lora")),
+        "r": Spec((int,), _positive),
+        "alpha": Spec(NUMBER, _positive),
+        "dropout": Spec(NUMBER, _dropout),
+        "target_modules": Spec((list, str, NONE)),
+        "bias": Spec((str,), choices=("none", "all", "lora_only")),
+        "modules_to_save": Spec((list, NONE)),
+        "save_merged": Spec((bool,)),
     },
     "eval": {
         "prompts": Spec((list,), _strings),
@@ -92,7 +104,7 @@ SCHEMA = {
         "max_new_tokens": Spec((int,), _positive),
         "do_sample": Spec((bool,)),
         "temperature": Spec(NUMBER, _positive),
-        "top_p": Spec(NUMBER, _probability),
+        "top_p": Spec(NUMBER, _top_p),
         "top_k": Spec((int,), _non_negative),
         "seed": Spec((int,)),
     },
@@ -124,6 +136,7 @@ def validate(cfg: DictConfig) -> None:
     data = OmegaConf.to_container(cfg, resolve=True)
     problems = _check_group("", data, SCHEMA)
     problems += _check_train(data.get("train") or {})
+    problems += _check_combinations(data)
     if problems:
         raise UserError("bad config: " + "; ".join(problems))
 
@@ -216,3 +229,39 @@ def _type_names(allowed: tuple) -> str:
 def _did_you_mean(key: str, known) -> str:
     close = difflib.get_close_matches(key, list(known), n=1)
     return f" (did you mean {close[0]}?)" if close else ""
+
+
+# Optimizers from optional packages; Trainer would fail only once training has started.
+def _optimizer_package(optim: str) -> str | None:
+    if optim.startswith(("galore", "apollo")):
+        return optim.split("_")[0] + "_torch"
+    if optim.startswith("adamw_torch_") and optim.endswith(("4bit", "8bit")):
+        return "torchao"
+    if "8bit" in optim or "bnb" in optim or optim.startswith("paged_"):
+        return "bitsandbytes"
+    return None
+
+
+def _check_combinations(data: dict) -> list[str]:
+    """Settings that are each valid alone but not together."""
+    problems = []
+    train, model = data.get("train") or {}, data.get("model") or {}
+    peft = (data.get("peft") or {}).get("method", "none")
+    if model.get("dtype") == "float16" and train.get("fp16") is True and peft == "none":
+        problems.append("model.dtype=float16 with train.fp16=true would train fp16 weights under fp16 autocast "
+                        "(the 'Attempting to unscale FP16 gradients' error): leave model.dtype=auto, which keeps "
+                        "fp32 master weights")
+    if data.get("merge") is True and data.get("init_from") is None:
+        problems.append("merge=true merges the adapter of init_from=<a LoRA version>: set init_from")
+    optim = str(train.get("optim", ""))
+    package = _optimizer_package(optim)
+    if package and not _importable(package):
+        problems.append(f"train.optim={optim} needs the {package} package, which is not installed: "
+                        "use train.optim=adafactor, or pip install it (bitsandbytes needs CUDA)")
+    return problems
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None

@@ -73,6 +73,16 @@ def git_state(directory=None) -> dict:
     return {"git_commit": commit.stdout.strip(), "git_dirty": bool(dirty.stdout.strip())}
 
 
+def reset_peak_memory() -> None:
+    """Start the CUDA peak counters at training: loading and data preparation are not the training peak.
+
+    The CPU figure (peak RSS) cannot be reset and covers the whole process."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+
+
 def peak_memory() -> dict:
     """CUDA peak allocated/reserved on a GPU; the process's peak resident set size otherwise."""
     import torch

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from harness import checkpoints, versions
+from harness import checkpoints, distributed, lora, versions
 from harness.config import validate
 from harness.corpus import default_corpus
 from harness.data import check_text_file, prepare
@@ -61,6 +61,7 @@ def train(cfg: DictConfig, job: Job | None = None) -> dict:
         metrics = fit(session)
         save(session)
         finish(session, metrics)
+    distributed.shutdown()
     return {"version": session.plan.version, **metrics["train"], **metrics["eval"], **metrics["summary"]}
 
 
@@ -182,13 +183,15 @@ def claim_and_setup(plan: Plan, job: Job) -> Session:
     cfg = plan.cfg
     fresh = plan.resume_checkpoint is None
     if fresh:
-        plan.version, plan.log_path = versions.claim(cfg["paths"]["logs_dir"], plan.version)
+        plan.version, plan.log_path = distributed.claim(cfg["paths"]["logs_dir"], plan.version)
         plan.output_dir = Path(cfg["paths"]["output_root"]) / plan.version
     session = Session(plan=plan, job=job)
     try:
-        _setup(session)
+        with distributed.main_first():
+            _setup(session)
     except BaseException:
-        if fresh:  # nothing trained yet: leave no log or directory a later run could mistake for a result
+        # Nothing trained yet: leave no log or directory a later run could mistake for a result.
+        if fresh and distributed.is_main():
             plan.log_path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
                 plan.output_dir.rmdir()
@@ -212,10 +215,13 @@ def _setup(session: Session) -> None:
     tokenizer, tokenizer_name = load_tokenizer(cfg["model"], plan.model_source, train_paths, cfg["paths"]["cache_dir"])
     session.tokenizer_id = tokenizer_identity(tokenizer, tokenizer_name)
     set_seed(train_cfg["seed"])
-    model = build_model(cfg["model"], plan.model_source, tokenizer, "float32" if _trains_amp(train_cfg) else _dtype(cfg))
+    model = build_model(cfg["model"], lora.base_source(plan.model_source), tokenizer,
+                        "float32" if _trains_amp(train_cfg) else _dtype(cfg))
+    model, peft_info = lora.attach(model, cfg, plan.model_source, plan.output_dir, session.warnings)
     data_cfg = {**cfg["data"], "block_size": _block_size(cfg["data"]["block_size"], model, tokenizer, session.warnings)}
     session.data = prepare(data_cfg, plan.files, tokenizer, session.tokenizer_id, cfg["paths"]["cache_dir"])
-    session.model_info = {**count_parameters(model), "init_from": plan.parent, "init_weights": plan.model_source}
+    session.model_info = {**count_parameters(model), "init_from": plan.parent, "init_weights": plan.model_source,
+                          **peft_info}
     session.trainer = _build_trainer(session, model, tokenizer, train_cfg)
 
 
@@ -274,9 +280,11 @@ RENAMED = {"gradient_checkpointing": "activation_checkpointing",
 def trainer_kwargs(train_cfg: dict) -> dict:
     import torch
 
-    kwargs = {RENAMED.get(k, k): v for k, v in train_cfg.items()}
+    kwargs = {**distributed.trainer_defaults(), **{RENAMED.get(k, k): v for k, v in train_cfg.items()}}
     if not torch.cuda.is_available():
         kwargs.setdefault("dataloader_pin_memory", False)
+        # Without it TrainingArguments refuses bf16 on CPU, and a CPU multi-process run would not pick gloo.
+        kwargs.setdefault("use_cpu", not torch.backends.mps.is_available())
     return kwargs
 
 
@@ -285,6 +293,9 @@ def _write_header(session: Session, fresh: bool) -> None:
     from harness.environment import describe
 
     plan, job = session.plan, session.job
+    if not distributed.is_main():
+        session.log = distributed.NullLog()
+        return
     log = session.log = RunLog.create(plan.log_path) if fresh else RunLog.append(plan.log_path)
     if fresh:
         log.fields({"version": plan.version, "parent": plan.parent, "started": now_iso(), "status": "running"})
@@ -311,9 +322,11 @@ def _write_header(session: Session, fresh: bool) -> None:
 # ----- fit, save, finish -----
 
 def fit(session: Session) -> dict:
+    from harness.environment import reset_peak_memory
     from harness.metrics import perplexity
 
     trainer, plan = session.trainer, session.plan
+    reset_peak_memory()
     result = trainer.train(resume_from_checkpoint=str(plan.resume_checkpoint) if plan.resume_checkpoint else None)
     train_metrics = dict(result.metrics)
     if plan.resume_checkpoint is not None:
@@ -332,7 +345,9 @@ def save(session: Session) -> None:
     trainer, output_dir = session.trainer, session.plan.output_dir
     trainer.save_model(str(output_dir))
     trainer.save_state()
-    checkpoints.mark_complete(output_dir, step=trainer.state.global_step)
+    if distributed.is_main():
+        checkpoints.mark_complete(output_dir, step=trainer.state.global_step)
+    lora.save_merged(trainer, session.plan.cfg, output_dir)
 
 
 def finish(session: Session, metrics: dict) -> None:

@@ -17,6 +17,8 @@ def test_default_config_is_valid(compose):
     ("data.block_size=0", "data.block_size must be > 0"),
     ("model.dtype=int8", "model.dtype must be one of auto, float32, float16, bfloat16"),
     ("+model.nme=x", "model.nme is not a known key"),
+    ("eval.top_p=0", "eval.top_p must be in (0, 1]"),
+    ("eval.top_p=1.5", "eval.top_p must be in (0, 1]"),
 ])
 def test_bad_values_are_named(compose, override, message):
     with pytest.raises(UserError) as info:
