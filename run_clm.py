@@ -22,7 +22,11 @@ def main(cfg: DictConfig) -> dict:
     from harness.hydra_job import job_from_hydra
     from harness.training import train
 
-    return train(cfg, job_from_hydra(sys.argv))
+    try:
+        return train(cfg, job_from_hydra(sys.argv))
+    except UserError as exc:
+        # Exiting here, not raising, keeps Hydra from adding its own "Error executing job" line.
+        sys.exit(report(str(exc)))
 
 
 def cli() -> int:

@@ -114,7 +114,8 @@ def _from_pretrained(cls, source: str, model_cfg: dict, what: str, **kwargs):
 
 def _not_found(source: str, what: str) -> str:
     return (f"{what} {source!r} is neither a local directory nor in the Hugging Face cache; fetch it once with "
-            f"`hf download {source}` on a machine with network, or set model.name_or_path=/path/to/dir")
+            f"`hf download {source}`, or set model.local_files_only=false to download it, "
+            "or model.name_or_path=/path/to/dir")
 
 
 def _first_line(exc: Exception) -> str:

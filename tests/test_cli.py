@@ -8,8 +8,9 @@ from tests.conftest import TINY
 def _one_clear_line(result, *fragments):
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    errors = lines
     for fragment in fragments:
         assert fragment in errors[0]
 
@@ -25,7 +26,8 @@ def _one_clear_line(result, *fragments):
     (["version=../evil"], ["not a safe name"]),
 ])
 def test_bad_input_is_one_line(run_cli, workdir, args, fragments):
-    result = run_cli(*args)
+    # As a user runs it: no offline switch, so a missing hub model must not turn into network retries.
+    result = run_cli(*args, env={"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0"})
     _one_clear_line(result, *fragments)
     assert not list((workdir / "logs").glob("*.log")) if (workdir / "logs").exists() else True
 
