@@ -127,6 +127,8 @@ def pick(spec: str, inputs: Inputs) -> Run:
 def runs_of_path(path: str, runs: list[Run]) -> list[Run]:
     """The runs read from `path` (a file, or anything under a directory), merged records included."""
     target = os.path.normpath(os.path.abspath(path))
+    if os.path.isfile(target) and target.endswith(".json"):
+        target = os.path.dirname(target)  # Trainer's JSON files make one run of their directory
 
     def inside(source: str) -> bool:
         source = os.path.normpath(os.path.abspath(source.rsplit(":", 1)[0] if not os.path.exists(source)

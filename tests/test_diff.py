@@ -107,3 +107,15 @@ def test_unknown_and_ambiguous_versions(logs, capsys):
     assert code == 2 and "same run" in err
     code, _, err = _diff(capsys, "3.4", "3.5", "--logs-dir", str(logs / "nope"))
     assert code == 2 and "no such logs directory" in err
+
+
+def test_a_path_stands_for_its_one_run(logs, capsys):
+    F.trainer_dir(logs / "out" / "exp-a", eval_loss=2.5)
+    code, out, err = _diff(capsys, "3.4", str(logs / "out" / "exp-a" / "trainer_state.json"),
+                           "--logs-dir", str(logs / "logs"), "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["b"]["version"] == "exp-a" and doc["b"]["source_kind"] == "trainer_json"
+    assert doc["sections"]["config"] is None and doc["missing"]["config"] == "only 3.4 records it"
+    rows = {row["metric"]: row for row in doc["metrics"]}
+    assert rows["eval_loss"]["a"] == 5.5 and rows["eval_loss"]["b"] == 2.5 and rows["eval_loss"]["better"] == "b"
