@@ -16,9 +16,14 @@ COMMON = ["train.max_steps=4", "train.logging_steps=1", "train.save_steps=4", "t
           "+train.eval_steps=2", "data.max_eval_samples=8"]
 
 
+_TRAINED: dict[str, Path] = {}  # each test module imports the fixture: train once all the same
+
+
 @pytest.fixture(scope="session")
 def real_runs(tmp_path_factory, cache_dir, corpus_text) -> Path:
     """The project directory holding logs/3.3.log, logs/3.4.log, logs/3.5.log and outputs/."""
+    if "root" in _TRAINED:
+        return _TRAINED["root"]
     from hydra import compose, initialize_config_dir
 
     from harness.training import Job, train
@@ -40,4 +45,5 @@ def real_runs(tmp_path_factory, cache_dir, corpus_text) -> Path:
             raw = {"version": version, **{k: v for k, _, v in (o.partition("=") for o in overrides)
                                           if k == "init_from"}}
             train(cfg, Job(command=f"python run_clm.py version={version} {' '.join(overrides)}", raw=raw))
+    _TRAINED["root"] = root
     return root
