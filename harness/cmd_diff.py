@@ -203,11 +203,13 @@ def _section_status(doc: dict, name: str) -> str | None:
     return None
 
 
+def _origin(side: dict) -> str:
+    return f"{side['source']} ({side['source_kind']}, {side['status'] or 'status unknown'})"
+
+
 def _header(doc: dict) -> list[str]:
     a, b = doc["a"], doc["b"]
-    return [f"diff {a['version']} -> {b['version']}",
-            *aligned([(f"{side['version']}:", f"{side['source']} ({side['source_kind']}, {side['status'] or 'status unknown'})")
-                      for side in (a, b)])]
+    return [f"diff {a['version']} -> {b['version']}", *aligned([(f"{s['version']}:", _origin(s)) for s in (a, b)])]
 
 
 def render_text(doc: dict) -> str:
@@ -248,8 +250,7 @@ def render_rich(doc: dict, console=None) -> None:
     a, b = doc["a"]["version"], doc["b"]["version"]
     console.rule(Text(f"diff {a} -> {b}", style="bold"))
     for side in (doc["a"], doc["b"]):
-        console.print(Text.assemble((f"  {side['version']}: ", "bold"),
-                                    f"{side['source']} ({side['source_kind']}, {side['status'] or 'status unknown'})"))
+        console.print(Text.assemble((f"  {side['version']}: ", "bold"), _origin(side)))
     for name, title in _TITLES.items():
         if name not in doc["sections"]:
             continue

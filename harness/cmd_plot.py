@@ -7,10 +7,11 @@
 
 Arguments are versions (looked up in --logs-dir and --from inputs) and files or directories (a notebook,
 Trainer stdout, an output directory with trainer_state.json), whose runs are all plotted. With no argument,
-every run of the --from inputs, else of the logs directory, is plotted. `--metric` is any key of the periodic log lines (`loss`,
-`eval_loss`, `learning_rate`, `grad_norm`, `eval_accuracy`, ...); with `loss` each version's `eval_loss`
-points are drawn as markers in its colour. The x axis is `step` (or `--x epoch`); where the lines carry no
-step (Trainer stdout) it falls back to epoch, then to the line's index, and the axis label says so.
+every run of the --from inputs, else of the logs directory, is plotted. `--metric` is any key of the
+periodic log lines (`loss`, `eval_loss`, `learning_rate`, `grad_norm`, `eval_accuracy`, ...); with `loss`,
+each version's `eval_loss` points are drawn as markers in its colour. The x axis is `step` (or `--x epoch`);
+where the lines carry no step (Trainer stdout) it falls back to epoch, then to the line's index, and the axis
+label says so.
 """
 
 from __future__ import annotations
@@ -157,7 +158,8 @@ def offsets(series: list[Series], runs: list[Run], x_key: str, metric: str) -> l
         else:
             end = _end(parent, x_key, metric)
             if end is None:
-                warnings.append(f"{run.version}: parent {parent.version} logged no {x_key}; its curve starts there at 0")
+                warnings.append(f"{run.version}: parent {parent.version} logged no {x_key}; "
+                                "the curve is not shifted for it")
             value = start(parent, seen | {run.version}) + (end or 0.0)
         memo[run.version] = value
         return value

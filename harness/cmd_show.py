@@ -160,7 +160,8 @@ def _data_pairs(data: dict) -> list[tuple[str, str]]:
         sha = str(item.get("sha256") or "")
         detail = ", ".join(x for x in (f"{size} bytes" if size is not None else "",
                                         f"sha256 {sha[:16]}" if sha else "") if x)
-        pairs.append((str(item.get("role", "file")), f"{item.get('path', MISSING)}" + (f" ({detail})" if detail else "")))
+        where = str(item.get("path", MISSING)) + (f" ({detail})" if detail else "")
+        pairs.append((str(item.get("role", "file")), where))
     pairs += [(k, text(v)) for k, v in data.items() if k != "files"]
     return pairs
 
