@@ -42,7 +42,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     extra = [*args.paths, *args.sources, *lookup.split_specs([args.a, args.b])[1]]
-    inputs = lookup.load(args.logs_dir, list(dict.fromkeys(extra)), args.stale_after)
+    inputs = lookup.load(args.logs_dir, list(dict.fromkeys(extra)), args.stale_after, args.use_cache)
     a, b = lookup.pick(args.a, inputs), lookup.pick(args.b, inputs)
     if a is b:
         raise UserError(f"{args.a} and {args.b} are the same run ({a.where})")

@@ -309,7 +309,7 @@ def run(args) -> int:
     if re.fullmatch(r"\s*", args.metric or ""):
         raise UserError("--metric needs a key of the periodic log lines, e.g. loss or eval_loss")
     _, path_items = lookup.split_specs(args.items)
-    inputs = lookup.load(args.logs_dir, list(dict.fromkeys([*path_items, *args.sources])), args.stale_after)
+    inputs = lookup.load(args.logs_dir, list(dict.fromkeys([*path_items, *args.sources])), args.stale_after, args.use_cache)
     runs = select(args.items, inputs, path_items)
     if not runs:
         raise UserError(f"no runs found in {inputs.describe()}")

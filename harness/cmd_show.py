@@ -39,7 +39,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     inputs = lookup.load(args.logs_dir, [*args.paths, *args.sources, *lookup.split_specs([args.version])[1]],
-                         args.stale_after)
+                         args.stale_after, args.use_cache)
     record = lookup.pick(args.version, inputs)
     if args.config:
         sys.stdout.write(config_yaml(record))

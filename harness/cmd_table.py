@@ -11,6 +11,7 @@ import os
 import sys
 
 from harness.errors import UserError
+from harness.parsecache import add_option as add_cache_option
 
 DEFAULT_PATHS = ["logs"]
 
@@ -18,6 +19,7 @@ DEFAULT_PATHS = ["logs"]
 def _add_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="log files or directories, searched recursively (default: logs/)")
+    add_cache_option(parser)
     parser.add_argument("--stale-after", type=float, default=30.0, metavar="MINUTES",
                         help="a `running` run log not written for this long is shown as stale (default 30)")
 
@@ -62,7 +64,7 @@ def register(subparsers) -> None:
 
 
 def _load(args):
-    from harness.logparse import load_runs
+    from harness.parsecache import load_runs
 
     paths = args.paths or DEFAULT_PATHS
     missing = [p for p in paths if not os.path.exists(p)]
@@ -71,7 +73,7 @@ def _load(args):
         raise UserError(f"no such file or directory: {', '.join(missing)}{hint}")
     if args.stale_after < 0:
         raise UserError("--stale-after must be >= 0 minutes")
-    return load_runs(paths, stale_after=args.stale_after)
+    return load_runs(paths, stale_after=args.stale_after, enabled=args.use_cache)
 
 
 def _no_runs(args, warnings) -> int:

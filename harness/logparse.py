@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from harness import cmdline, lineage
+from harness import cmdline, lineage, parsecache
 from harness.read_json import JSON_NAMES, parse_json_dir
 from harness.read_runlog import MAGIC, parse_runlog
 from harness.read_text import BANNER_RE, TRAINER_MARK_RE, parse_notebook, parse_trainer_stdout
@@ -33,20 +33,29 @@ def load_runs(
     stale_after: float = 30.0,
     now: float | None = None,
     max_bytes: int = MAX_BYTES,
+    cache=None,
 ) -> tuple[list[Run], list[ParseWarning]]:
     """Runs from files and directories (searched recursively), in natural version order.
 
     `stale_after`: minutes since a `running` run log was last written after which it counts as `stale`.
     Same-version records that agree are merged into one Run (`merged_from`); ones that disagree are all
-    kept, for the reviewer to see.
+    kept, for the reviewer to see. `cache`: a parsecache.ParseCache; text files it holds unchanged are not
+    read again.
     """
     if isinstance(paths, str):
         paths = [paths]
     warnings: list[ParseWarning] = []
     texts, json_dirs = discover(paths, warnings)
     runs: list[Run] = []
+    cached = cache.lookup(texts) if cache is not None else {}
     for path in texts:
-        found, problems = read_text_file(path, max_bytes)
+        if path in cached:
+            found, problems = cached[path]
+        else:
+            before = parsecache.stat(path) if cache is not None else None
+            found, problems = read_text_file(path, max_bytes)
+            if cache is not None:
+                cache.store(path, before, found, problems)
         runs.extend(found)
         warnings.extend(problems)
     for directory, names in json_dirs.items():

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 
 from harness.errors import UserError
+from harness.parsecache import add_option as add_cache_option
 from harness.records import RUNLOG, ParseWarning, Run, version_key
 
 DEFAULT_LOGS_DIR = "logs"
@@ -24,6 +25,7 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
                         help=f"where the run logs are (default: {DEFAULT_LOGS_DIR}/)")
     parser.add_argument("--from", dest="sources", action="append", default=[], metavar="PATH",
                         help="also read this file or directory (notebook, Trainer stdout or output dir); repeatable")
+    add_cache_option(parser)
     parser.add_argument("--stale-after", type=float, default=30.0, metavar="MINUTES",
                         help="a `running` run log not written for this long is shown as stale (default 30)")
 
@@ -63,13 +65,13 @@ def input_paths(logs_dir: str | None, extra: list[str]) -> tuple[list[str], str 
     return paths, used_logs
 
 
-def load(logs_dir: str | None, extra: list[str], stale_after: float = 30.0) -> Inputs:
-    from harness.logparse import load_runs
+def load(logs_dir: str | None, extra: list[str], stale_after: float = 30.0, use_cache: bool = True) -> Inputs:
+    from harness.parsecache import load_runs
 
     if stale_after < 0:
         raise UserError("--stale-after must be >= 0 minutes")
     paths, used_logs = input_paths(logs_dir, extra)
-    runs, warnings = load_runs(paths, stale_after=stale_after)
+    runs, warnings = load_runs(paths, stale_after=stale_after, enabled=use_cache)
     return Inputs(runs, warnings, paths, list(extra), used_logs, stale_after)
 
 

@@ -7,7 +7,9 @@ Not collected by a plain `python -m pytest` (the file name does not match `test_
 The corpus, written once per session: 9,000 run logs as docs/LOG_FORMAT.md shows them (~90 lines each:
 config, environment, data, model, samples and summary sections, 10 periodic lines, two metrics
 blocks; numbers differ from file to file), 500 transformers 4.x and 500 transformers 5.x stdout files.
-Each round reads every file, builds the table with its reviewer warnings, and renders markdown.
+Each round reads every file, builds the table with its reviewer warnings, and renders markdown; the
+second benchmark does the same with the parse cache warm, as a repeated `harness table` over unchanged
+files does.
 """
 
 import random
@@ -18,6 +20,7 @@ import logfixtures as F
 from harness import fastyaml
 from harness.formats import render
 from harness.logparse import load_runs
+from harness.parsecache import ParseCache
 from harness.review import review
 from harness.table import build_table
 
@@ -45,8 +48,11 @@ def corpus(tmp_path_factory):
     return root
 
 
-def parse_and_tabulate(root):
-    runs, warnings = load_runs([str(root)])
+def parse_and_tabulate(root, cache_path=None):
+    cache = ParseCache(cache_path) if cache_path else None
+    runs, warnings = load_runs([str(root)], cache=cache)
+    if cache is not None:
+        cache.close()
     table = build_table(runs, parse_warnings=warnings)
     table.warnings[:0] = review(table.runs)
     render(table, "markdown")
@@ -55,5 +61,14 @@ def parse_and_tabulate(root):
 
 def test_parse_and_tabulate_10000_files(benchmark, corpus):
     rows = benchmark.pedantic(parse_and_tabulate, args=(corpus,), setup=fastyaml.clear_memo, rounds=3,
+                              iterations=1)
+    assert rows == FILES
+
+
+def test_parse_and_tabulate_10000_files_unchanged_since_last_table(benchmark, corpus, tmp_path):
+    """What `harness table` costs again once the files were read before (the parse cache)."""
+    cache_path = tmp_path / "parsed.sqlite3"
+    parse_and_tabulate(corpus, cache_path)
+    rows = benchmark.pedantic(parse_and_tabulate, args=(corpus, cache_path), setup=fastyaml.clear_memo, rounds=3,
                               iterations=1)
     assert rows == FILES

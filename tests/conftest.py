@@ -1,6 +1,7 @@
 """Shared fixtures: configs composed from conf/ into tmp_path, a tiny model, a small corpus, no network."""
 
 import os
+import tempfile
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ CONF = ROOT / "conf"
 for key in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ[key] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The harness's parse cache and run_clm's data cache go to a throw-away directory, never ~/.cache.
+os.environ["RUN_CLM_CACHE"] = tempfile.mkdtemp(prefix="run_clm_tests_")
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 
 # 2 layers, 64 dims: big enough to learn, small enough to train in seconds.

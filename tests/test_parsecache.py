@@ -1,0 +1,78 @@
+"""The parse cache: the same runs as a fresh read, and an edited file is always read again."""
+
+import dataclasses
+import os
+import sqlite3
+
+import logfixtures as F
+import pytest
+
+from harness import logparse
+from harness.parsecache import ParseCache
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    F.write(tmp_path / "logs" / "3.4.log", F.runlog(version="3.4"))
+    F.write(tmp_path / "notebook.txt", F.NOTEBOOK)
+    F.write(tmp_path / "hf4.txt", F.HF4_STDOUT)
+    F.write(tmp_path / "hf5.log", F.HF5_STDOUT)
+    return tmp_path
+
+
+def _load(root, cache):
+    runs, warnings = logparse.load_runs([str(root)], now=2e9, cache=cache)
+    return [dataclasses.asdict(r) for r in runs], warnings
+
+
+def test_cached_runs_equal_a_fresh_read_and_skip_reading(inputs, tmp_path, monkeypatch):
+    fresh = _load(inputs, None)
+    cache = ParseCache(tmp_path / "c.sqlite3")
+    assert _load(inputs, cache) == fresh
+    cache.close()
+    reads = []
+    real = logparse.read_text_file
+    monkeypatch.setattr(logparse, "read_text_file", lambda *a, **k: (reads.append(a[0]), real(*a, **k))[1])
+    cache = ParseCache(tmp_path / "c.sqlite3")
+    assert _load(inputs, cache) == fresh
+    cache.close()
+    assert reads == []
+
+
+def test_an_edited_file_is_read_again(inputs, tmp_path):
+    path = inputs / "logs" / "3.4.log"
+    cache = ParseCache(tmp_path / "c.sqlite3")
+    _load(inputs, cache)
+    cache.close()
+    path.write_text(path.read_text().replace("status: finished", "status: crashed"))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))  # even within one clock tick
+    runs, _ = logparse.load_runs([str(inputs)], now=2e9, cache=ParseCache(tmp_path / "c.sqlite3"))
+    assert next(r for r in runs if r.version == "3.4").status == "crashed"
+
+
+def test_a_new_parser_version_misses(inputs, tmp_path):
+    cache = ParseCache(tmp_path / "c.sqlite3")
+    _load(inputs, cache)
+    cache.close()
+    other = ParseCache(tmp_path / "c.sqlite3")
+    other.parser = "another-parser"
+    assert other.lookup([str(inputs / "hf4.txt")]) == {}
+
+
+def test_a_broken_cache_is_no_cache(inputs, tmp_path):
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"this is not a database" * 100)
+    assert _load(inputs, ParseCache(bad)) == _load(inputs, None)
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    assert _load(inputs, ParseCache(blocked / "c.sqlite3")) == _load(inputs, None)
+
+
+def test_the_cache_holds_json_not_pickle(inputs, tmp_path):
+    cache = ParseCache(tmp_path / "c.sqlite3")
+    _load(inputs, cache)
+    cache.close()
+    (payload,) = sqlite3.connect(tmp_path / "c.sqlite3").execute(
+        "SELECT payload FROM parsed WHERE path LIKE '%3.4.log'").fetchone()
+    assert payload.startswith('{"runs": [{"version": "3.4"')
