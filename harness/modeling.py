@@ -82,6 +82,7 @@ def build_model(model_cfg: dict, source: str | None, tokenizer, train_dtype: str
     import torch
 
     config.pad_token_id = tokenizer.pad_token_id
+    config.loss_type = "ForCausalLM"  # a fresh config has none, and Trainer would say so on every run
     return AutoModelForCausalLM.from_config(config, dtype=getattr(torch, train_dtype))
 
 

@@ -335,10 +335,19 @@ def fit(session: Session) -> dict:
     train_metrics["train_samples"] = len(session.data.train)
     eval_metrics = {}
     if session.data.eval is not None:
-        eval_metrics = trainer.evaluate()
+        eval_metrics = _final_evaluation(trainer)
         eval_metrics["eval_samples"] = len(session.data.eval)
         eval_metrics["perplexity"] = perplexity(eval_metrics["eval_loss"])
     return {"train": train_metrics, "eval": eval_metrics}
+
+
+def _final_evaluation(trainer) -> dict:
+    """The evaluation Trainer already ran on the final weights (eval_strategy=epoch ends there), else a new one."""
+    state = trainer.state
+    last = next((entry for entry in reversed(state.log_history) if "eval_loss" in entry), {})
+    if last.get("step") == state.global_step and not trainer.args.load_best_model_at_end:
+        return {k: v for k, v in last.items() if k != "step"}
+    return trainer.evaluate()
 
 
 def save(session: Session) -> None:

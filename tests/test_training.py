@@ -89,3 +89,17 @@ def test_interrupt_is_recorded(compose, workdir, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         train(compose("version=stop"))
     assert read_log(workdir / "logs" / "stop.log")["fields"]["status"] == "interrupted"
+
+
+def test_final_evaluation_reuses_the_one_at_the_last_step(compose, workdir, monkeypatch):
+    from transformers import Trainer
+
+    calls = []
+    real = Trainer.evaluate
+    monkeypatch.setattr(Trainer, "evaluate", lambda self, *a, **k: (calls.append(1), real(self, *a, **k))[1])
+    metrics = train(compose("train.max_steps=-1", "train.num_train_epochs=1", "data.max_train_samples=16",
+                            "train.eval_strategy=epoch"))
+    assert len(calls) == 1
+    text = (workdir / "logs" / f"{metrics['version']}.log").read_text()
+    assert f"'eval_loss': {metrics['eval_loss']!r}" in text  # the periodic eval line is the final metric
+    assert metrics["eval_samples"] > 0 and "eval_accuracy" in metrics
