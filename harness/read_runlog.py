@@ -131,9 +131,12 @@ def latest_per_step(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     kept: dict[tuple, dict[str, Any]] = {}
     for index, entry in enumerate(history):
         step = entry.get("step")
-        kind = "eval" if any(str(k).startswith("eval_") for k in entry) else "train"
-        kept[(step, kind) if isinstance(step, int) else (index, "unstepped")] = entry
-    return list(kept.values())
+        if type(step) is int:
+            key = (step, "eval_loss" in entry or any(k[:5] == "eval_" for k in entry))
+        else:
+            key = (index, None)
+        kept[key] = entry
+    return list(kept.values()) if len(kept) < len(history) else history
 
 
 def _one_line(exc: Exception) -> str:
