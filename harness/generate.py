@@ -301,19 +301,19 @@ def _load(source: Source):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from harness.modeling import _from_pretrained  # the run's loader: same messages for a missing model
+    from harness.modeling import load_pretrained  # the run's loader: same messages for a missing model
 
-    settings = {"revision": source.revision, "trust_remote_code": False, "local_files_only": False}
+    settings = {"revision": source.revision, "trust_remote_code": False, "local_files_only": True}
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model_path = source.adapter_base or source.weights
-    model = _from_pretrained(AutoModelForCausalLM, model_path, settings, "model",
+    model = load_pretrained(AutoModelForCausalLM, model_path, settings, "model",
                              dtype="auto" if device == "cuda" else torch.float32)
     if source.adapter_base:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, source.weights)
     has_own_tokenizer = (Path(source.weights) / "tokenizer_config.json").is_file()
-    tokenizer = _from_pretrained(AutoTokenizer, source.weights if has_own_tokenizer else model_path, settings,
+    tokenizer = load_pretrained(AutoTokenizer, source.weights if has_own_tokenizer else model_path, settings,
                                  "tokenizer")
     return model.to(device).eval(), tokenizer
 

@@ -68,12 +68,12 @@ def model_config(cfg: dict, source):
     """The model's config, read without its weights: from the source (an adapter's base), or fresh."""
     from transformers import AutoConfig
 
-    from harness.modeling import _apply_overrides, _from_pretrained
+    from harness.modeling import _apply_overrides, load_pretrained
 
     model_cfg = cfg["model"]
     overrides = dict(model_cfg["config_overrides"] or {})
     if source:
-        config = _from_pretrained(AutoConfig, lora.base_source(source), model_cfg, "model config")
+        config = load_pretrained(AutoConfig, lora.base_source(source), model_cfg, "model config")
     elif model_cfg["model_type"]:
         try:
             config = AutoConfig.for_model(model_cfg["model_type"])

@@ -25,7 +25,7 @@ def load_tokenizer(model_cfg: dict, source: str | None, train_files: list[str], 
 
     name = model_cfg["tokenizer_name"] or source
     if name:
-        tokenizer = _from_pretrained(AutoTokenizer, name, model_cfg, "tokenizer")
+        tokenizer = load_pretrained(AutoTokenizer, name, model_cfg, "tokenizer")
     else:
         name, tokenizer = train_tokenizer(train_files, model_cfg["tokenizer_vocab_size"], cache_dir)
     if tokenizer.pad_token is None:
@@ -68,9 +68,9 @@ def build_model(model_cfg: dict, source: str | None, tokenizer, train_dtype: str
 
     overrides = dict(model_cfg["config_overrides"] or {})
     if source:
-        config = _from_pretrained(AutoConfig, source, model_cfg, "model config")
+        config = load_pretrained(AutoConfig, source, model_cfg, "model config")
         _apply_overrides(config, overrides)
-        return _from_pretrained(AutoModelForCausalLM, source, model_cfg, "model", config=config, dtype=train_dtype)
+        return load_pretrained(AutoModelForCausalLM, source, model_cfg, "model", config=config, dtype=train_dtype)
     if not model_cfg["model_type"]:
         raise UserError("model.name_or_path and model.model_type are both null: name a model or an architecture")
     try:
@@ -93,7 +93,7 @@ def _apply_overrides(config, overrides: dict) -> None:
         setattr(config, key, value)
 
 
-def _from_pretrained(cls, source: str, model_cfg: dict, what: str, **kwargs):
+def load_pretrained(cls, source: str, model_cfg: dict, what: str, **kwargs):
     """Load from a local directory or the HF cache; a missing model is one clear error, not a retry storm."""
     local_dir = Path(source).expanduser()
     is_local = local_dir.exists()
