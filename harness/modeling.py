@@ -70,7 +70,9 @@ def build_model(model_cfg: dict, source: str | None, tokenizer, train_dtype: str
     if source:
         config = load_pretrained(AutoConfig, source, model_cfg, "model config")
         _apply_overrides(config, overrides)
-        return load_pretrained(AutoModelForCausalLM, source, model_cfg, "model", config=config, dtype=train_dtype)
+        _align(config, tokenizer)
+        return _aligned(load_pretrained(AutoModelForCausalLM, source, model_cfg, "model", config=config,
+                                        dtype=train_dtype))
     if not model_cfg["model_type"]:
         raise UserError("model.name_or_path and model.model_type are both null: name a model or an architecture")
     try:
@@ -81,9 +83,25 @@ def build_model(model_cfg: dict, source: str | None, tokenizer, train_dtype: str
                               "eos_token_id": tokenizer.eos_token_id, **overrides})
     import torch
 
-    config.pad_token_id = tokenizer.pad_token_id
-    config.loss_type = "ForCausalLM"  # a fresh config has none, and Trainer would say so on every run
-    return AutoModelForCausalLM.from_config(config, dtype=getattr(torch, train_dtype))
+    _align(config, tokenizer)
+    return _aligned(AutoModelForCausalLM.from_config(config, dtype=getattr(torch, train_dtype)))
+
+
+def _align(config, tokenizer) -> None:
+    """Settings Trainer would otherwise fill in itself, with a notice on every run."""
+    if config.pad_token_id is None:
+        config.pad_token_id = tokenizer.pad_token_id
+    if getattr(config, "loss_type", None) is None:
+        config.loss_type = "ForCausalLM"
+
+
+def _aligned(model):
+    """The model-side copies of the same settings: its loss type and its generation config's pad id."""
+    if getattr(model, "loss_type", None) is None:
+        model.loss_type = "ForCausalLM"  # every model here is a causal LM
+    if model.generation_config is not None and model.generation_config.pad_token_id is None:
+        model.generation_config.pad_token_id = model.config.pad_token_id
+    return model
 
 
 def _apply_overrides(config, overrides: dict) -> None:
