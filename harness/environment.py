@@ -3,7 +3,6 @@
 import importlib.metadata
 import os
 import platform
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -83,12 +82,22 @@ def reset_peak_memory() -> None:
         torch.cuda.reset_peak_memory_stats()
 
 
+def _peak_rss_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows: psutil's peak working set
+        import psutil
+
+        return psutil.Process().memory_info().peak_wset / 2**20
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss_kb / 1024 if sys.platform != "darwin" else rss_kb / (1024 * 1024)
+
+
 def peak_memory() -> dict:
     """CUDA peak allocated/reserved on a GPU; the process's peak resident set size otherwise."""
     import torch
 
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    rss_mb = rss_kb / 1024 if sys.platform != "darwin" else rss_kb / (1024 * 1024)
+    rss_mb = _peak_rss_mb()
     if torch.cuda.is_available():
         return {"peak_memory_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1),
                 "peak_memory_kind": "cuda_allocated",

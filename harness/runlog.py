@@ -5,7 +5,10 @@ moment leaves a file whose last `status:` line is still true for what was writte
 """
 
 import datetime
-import fcntl
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; a live run is then not protected from a second resume
+    fcntl = None
 import re
 from pathlib import Path
 
@@ -27,7 +30,8 @@ class RunLog:
         self._file = open(self.path, "a", encoding="utf-8")
         try:
             # Held while the run lives; the OS drops it even on SIGKILL, so "running" + unlocked = dead.
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fcntl is not None:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._file.close()
             raise UserError(f"{self.path} is in use: that version is still running") from None
@@ -168,6 +172,8 @@ def _number(text: str):
 
 def is_locked(path) -> bool:
     """True while some process has the log open as a live run."""
+    if fcntl is None:
+        return False
     try:
         with open(path, "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
