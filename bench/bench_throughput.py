@@ -63,7 +63,7 @@ def main() -> None:
         tokenizer_dir = str(next((cache / "tokenizers").iterdir()))
         ours, plain = [], []
         for i in range(args.rounds):
-            ours.append(with_first_step_hook(workdir, lambda: run_ours(workdir, cache, args.steps, f"bench{i}")))
+            ours.append(with_first_step_hook(workdir, lambda i=i: run_ours(workdir, cache, args.steps, f"bench{i}")))
             plain.append(with_first_step_hook(workdir, lambda: run_plain(workdir, corpus, tokenizer_dir, args.steps)))
         report(ours, plain, args.steps)
 

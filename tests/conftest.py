@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CONF = ROOT / "conf"
+from tests.realruns import real_runs  # noqa: F401  (session fixture: three tiny trained versions)
+from tests.tiny import CONF, ROOT, TINY
 
 # Nothing in the suite may reach a hub.
 for key in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
@@ -19,22 +19,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ["RUN_CLM_CACHE"] = tempfile.mkdtemp(prefix="run_clm_tests_")
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 
-# 2 layers, 64 dims: big enough to learn, small enough to train in seconds.
-TINY = [
-    "model.config_overrides.n_layer=2",
-    "model.config_overrides.n_head=2",
-    "model.config_overrides.n_embd=64",
-    "model.config_overrides.n_positions=64",
-    "model.tokenizer_vocab_size=400",
-    "data.block_size=32",
-    "train.per_device_train_batch_size=4",
-    "train.per_device_eval_batch_size=4",
-    "train.max_steps=8",
-    "train.logging_steps=2",
-    "train.save_steps=4",
-    "train.eval_strategy=no",
-    "train.learning_rate=1e-3",
-]
 
 
 @pytest.fixture(scope="session")
@@ -94,5 +78,22 @@ def run_cli(workdir, cache_dir):
     return _run
 
 
-def tiny_cli_args(workdir: Path, corpus: Path, *extra) -> list[str]:
-    return [f"data.train_file={corpus}", *TINY, *extra]
+@pytest.fixture(scope="session")
+def pretrained(tmp_path_factory, cache_dir, corpus_text):
+    """A tiny GPT-2 with a tokenizer, saved like a downloaded model (random weights are enough here)."""
+    import torch
+    from transformers import AutoModelForCausalLM, GPT2Config
+
+    from harness.modeling import train_tokenizer
+
+    root = tmp_path_factory.mktemp("pretrained")
+    text = root / "text.txt"
+    text.write_text(corpus_text, encoding="utf-8")
+    _, tokenizer = train_tokenizer([str(text)], 400, cache_dir)
+    torch.manual_seed(0)
+    config = GPT2Config(n_layer=2, n_head=2, n_embd=64, n_positions=64, vocab_size=len(tokenizer),
+                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    model_dir = root / "tiny-gpt2"
+    AutoModelForCausalLM.from_config(config).save_pretrained(model_dir)
+    tokenizer.save_pretrained(model_dir)
+    return model_dir

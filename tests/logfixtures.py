@@ -95,7 +95,7 @@ def runlog(
     for i, loss in enumerate(losses):
         lines.append(f"{{'loss': {loss!r}, 'grad_norm': 1.5, 'learning_rate': 5e-05, 'epoch': {0.1 * (i + 1):.1f}, "
                      f"'step': {10 * (i + 1)}}}")
-    lines.append(f"{{'eval_loss': 6.91, 'eval_accuracy': 0.12, 'eval_runtime': 1.2, 'epoch': 1.0, 'step': 118}}")
+    lines.append("{'eval_loss': 6.91, 'eval_accuracy': 0.12, 'eval_runtime': 1.2, 'epoch': 1.0, 'step': 118}")
     if status == "running":
         return "\n".join(lines) + "\n"
     lines += [

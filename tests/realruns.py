@@ -1,7 +1,7 @@
 """Two real tiny runs, trained once per test session, for show/diff/plot: 3.3 and 3.4 differ only in
 learning_rate; 3.5 is fine-tuned from 3.4 (init_from) with a note and recorded samples.
 
-Import the fixture into a test module: `from tests.realruns import real_runs  # noqa: F401`.
+tests/conftest.py imports the fixture, so every test module can ask for `real_runs`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONF, TINY
+from tests.tiny import CONF, TINY
 
 COMMON = ["train.max_steps=4", "train.logging_steps=1", "train.save_steps=4", "train.eval_strategy=steps",
           "+train.eval_steps=2", "data.max_eval_samples=8"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import TINY
+from tests.tiny import TINY
 
 
 def _one_clear_line(result, *fragments):

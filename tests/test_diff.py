@@ -6,7 +6,6 @@ import pytest
 
 import logfixtures as F
 from harness.cli import main
-from tests.realruns import real_runs  # noqa: F401  (session fixture: three tiny trained versions)
 
 
 def _diff(capsys, *args):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, tiny_cli_args
+from tests.tiny import ROOT, tiny_cli_args
 
 from harness import distributed
 from harness.runlog import read_log

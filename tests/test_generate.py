@@ -14,7 +14,7 @@ from harness.cli import main as cli_main
 from harness.errors import UserError
 from harness.generate import Sampling, Source
 from harness.runlog import RunLog, read_log
-from tests.conftest import CONF, ROOT, TINY
+from tests.tiny import CONF, ROOT, TINY
 
 PROMPTS = ["Hey, how are you?", "The class"]
 FAST = Sampling(max_new_tokens=12)

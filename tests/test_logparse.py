@@ -82,7 +82,7 @@ def test_runlog_version_defaults_to_file_stem_and_crlf(tmp_path):
 
 
 def test_stale_running_log(tmp_path):
-    fresh = F.write(tmp_path / "5.1.log", F.runlog(version="5.1", parent=None, status="running"))
+    F.write(tmp_path / "5.1.log", F.runlog(version="5.1", parent=None, status="running"))
     old = F.write(tmp_path / "5.2.log", F.runlog(version="5.2", parent=None, status="running"))
     F.set_old(old, 45)
     runs, _ = load_runs([str(tmp_path)], stale_after=30)

@@ -15,26 +15,6 @@ R = 4
 ADAPTER_PARAMS = 2 * R * (64 + 3 * 64)
 
 
-@pytest.fixture(scope="session")
-def pretrained(tmp_path_factory, cache_dir, corpus_text):
-    """A tiny GPT-2 with a tokenizer, saved like a downloaded model (random weights are enough here)."""
-    from transformers import AutoModelForCausalLM, GPT2Config
-
-    from harness.modeling import train_tokenizer
-
-    root = tmp_path_factory.mktemp("pretrained")
-    text = root / "text.txt"
-    text.write_text(corpus_text, encoding="utf-8")
-    _, tokenizer = train_tokenizer([str(text)], 400, cache_dir)
-    torch.manual_seed(0)
-    config = GPT2Config(n_layer=2, n_head=2, n_embd=64, n_positions=64, vocab_size=len(tokenizer),
-                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
-    model_dir = root / "tiny-gpt2"
-    AutoModelForCausalLM.from_config(config).save_pretrained(model_dir)
-    tokenizer.save_pretrained(model_dir)
-    return model_dir
-
-
 def lora_run(compose, *overrides):
     return train(compose(*overrides), Job(command="python run_clm.py " + " ".join(overrides)))
 

@@ -5,7 +5,6 @@ import torch
 
 from harness import memplan
 from harness.training import Job, train
-from tests.test_lora import pretrained  # noqa: F401  (fixture)
 
 
 def real_counts(pretrained_dir, lora_r=None):

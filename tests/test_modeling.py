@@ -6,7 +6,7 @@ from harness.errors import UserError
 from harness.modeling import build_model, load_tokenizer, train_tokenizer
 from harness.runlog import read_log
 from harness.training import train
-from tests.conftest import TINY
+from tests.tiny import TINY
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ from harness import lookup
 from harness.cli import main
 from harness.cmd_plot import label, plan, short_number
 from harness.logparse import load_runs
-from tests.conftest import ROOT
-from tests.realruns import real_runs  # noqa: F401  (session fixture: three tiny trained versions)
+from tests.tiny import ROOT
 
 
 def _plot(capsys, *args):

@@ -11,7 +11,7 @@ from harness.errors import UserError
 from harness.reproduce import reproduce
 from harness.runlog import read_log
 from harness.training import Job, train
-from tests.conftest import ROOT
+from tests.tiny import ROOT
 
 
 @pytest.fixture

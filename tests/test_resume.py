@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from harness.runlog import read_log
-from tests.conftest import ROOT, TINY
+from tests.tiny import ROOT, TINY
 
 # Logging and saving deliberately out of step, so the resume starts between two loss reports.
 ARGS = [*TINY, "train.max_steps=60", "train.logging_steps=3", "train.save_steps=10"]

@@ -9,7 +9,6 @@ import yaml
 import logfixtures as F
 from harness.cli import main
 from harness.logparse import load_runs
-from tests.realruns import real_runs  # noqa: F401  (session fixture: three tiny trained versions)
 
 
 def _show(capsys, *args):
