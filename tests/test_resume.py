@@ -112,3 +112,29 @@ def test_resume_without_a_complete_checkpoint_is_a_clear_error(compose, workdir)
     (workdir / "outputs" / "early" / "checkpoint-5").mkdir(parents=True)  # half-written: no marker
     with pytest.raises(UserError, match="no complete checkpoint"):
         train(compose("resume=early"), Job(raw={"resume": "early"}, overrides=["resume=early"]))
+
+
+def test_resume_true_continues_the_named_version_with_the_command_line_config(compose, workdir, monkeypatch):
+    from transformers import Trainer
+
+    from harness.training import Job, train
+
+    real, calls = Trainer.training_step, []
+
+    def stop_at_sixth_step(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 6:
+            raise KeyboardInterrupt()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "training_step", stop_at_sixth_step)
+    with pytest.raises(KeyboardInterrupt):
+        train(compose("version=rt"), Job(raw={"version": "rt"}))
+    monkeypatch.setattr(Trainer, "training_step", real)
+    assert read_log(workdir / "logs" / "rt.log")["fields"]["status"] == "interrupted"
+
+    metrics = train(compose("version=rt", "resume=true"), Job(raw={"version": "rt", "resume": "true"},
+                                                              overrides=["version=rt", "resume=true"]))
+    log = read_log(workdir / "logs" / "rt.log")
+    assert log["fields"]["status"] == "finished" and "checkpoint-4" in log["fields"]["resumed"]
+    assert metrics["version"] == "rt" and metrics["epoch"] > 0
