@@ -61,11 +61,39 @@ def config_error_message(exc: BaseException) -> str | None:
     if not isinstance(exc, (HydraException, OmegaConfBaseException)):
         return None
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    head = lines[0] if lines else type(exc).__name__
+    if match := re.match(r"Could not override '([^']+)'", head):
+        return unknown_key_message(match.group(1))
+    if "Available options in" in str(exc):  # a group option that has no file: list the ones that exist
+        at = next(i for i, line in enumerate(lines) if line.startswith("Available options in"))
+        options = [line for line in lines[at + 1 :] if not line.startswith(("Config search path", "provider="))]
+        return f"{head}; available: {', '.join(options)}"
     cause = exc.__cause__
-    detail = ""
     if isinstance(cause, OmegaConfBaseException):
         cause_lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
-        detail = f" ({cause_lines[0]})" if cause_lines else ""
-    head = lines[0] if lines else type(exc).__name__
-    hint = next((line for line in lines[1:] if line.startswith("To append")), "")
-    return f"{head}{detail}{' ' + hint if hint else ''}"
+        head += f" ({cause_lines[0]})" if cause_lines else ""
+    return head
+
+
+def unknown_key_message(key: str) -> str:
+    """`train.lerning_rate=...`: say whether it is a TrainingArguments field and what was probably meant."""
+    import difflib
+
+    from harness.config import SCHEMA, training_argument_types
+
+    group, _, name = key.rpartition(".")
+    if group == "train":
+        fields = training_argument_types()
+        if name in fields:
+            return f"train.{name} is not in conf/train/default.yaml: add the TrainingArguments field with +{key}=..."
+        close = difflib.get_close_matches(name, list(fields), n=1)
+        return f"{key} is not a TrainingArguments field{f' (did you mean train.{close[0]}?)' if close else ''}"
+    known = SCHEMA
+    for part in filter(None, group.split(".")):
+        known = known.get(part, {}) if isinstance(known, dict) else {}
+    candidates = list(known) if isinstance(known, dict) else []
+    if not group:
+        candidates.append("train")  # validated against TrainingArguments, so not in SCHEMA
+    close = difflib.get_close_matches(name, candidates, n=1)
+    hint = f" (did you mean {'.'.join(filter(None, [group, close[0]]))}?)" if close else ""
+    return f"{key} is not a known config key{hint}"

@@ -20,3 +20,16 @@ def test_other_arguments_and_quoted_notes_are_untouched():
 
 def test_raw_values_keep_version_text():
     assert raw_values(["version=3.10", "init_from='3.4'", "train.seed=1"]) == {"version": "3.10", "init_from": "3.4"}
+
+
+@pytest.mark.parametrize("key, message", [
+    ("train.lerning_rate", "train.lerning_rate is not a TrainingArguments field (did you mean train.learning_rate?)"),
+    ("train.adam_beta2", "train.adam_beta2 is not in conf/train/default.yaml: add the TrainingArguments field with "
+                         "+train.adam_beta2=..."),
+    ("modle", "modle is not a known config key (did you mean model?)"),
+    ("data.trian_file", "data.trian_file is not a known config key (did you mean data.train_file?)"),
+])
+def test_unknown_keys_say_what_was_meant(key, message):
+    from harness.hydra_job import unknown_key_message
+
+    assert unknown_key_message(key) == message
