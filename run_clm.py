@@ -16,8 +16,10 @@ from omegaconf import DictConfig
 
 from harness.errors import UserError, report
 
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> dict:
     from harness.hydra_job import job_from_hydra
     from harness.training import train
@@ -33,10 +35,11 @@ def cli() -> int:
     """Bad input is one line on stderr and exit 2; HYDRA_FULL_ERROR=1 still shows the whole traceback."""
     wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let config errors reach us instead of Hydra's multi-line report
-    from harness.hydra_job import quote_free_text
+    from harness.hydra_job import quote_free_text, validate_sweep
 
     sys.argv[1:] = quote_free_text(sys.argv[1:])
     try:
+        validate_sweep(sys.argv[1:], CONFIG_DIR)
         main()
     except UserError as exc:
         return report(str(exc))

@@ -97,3 +97,49 @@ def unknown_key_message(key: str) -> str:
     close = difflib.get_close_matches(name, candidates, n=1)
     hint = f" (did you mean {'.'.join(filter(None, [group, close[0]]))}?)" if close else ""
     return f"{key} is not a known config key{hint}"
+
+
+def sweep_jobs(argv: list[str]) -> list[list[str]]:
+    """The override list of every job a `-m` command line runs (Hydra's basic sweeper: the cartesian product)."""
+    import itertools
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    args = [a for a in argv if "=" in a and not a.startswith("-") and not a.startswith("hydra.")]
+    choices = []
+    for override in OverridesParser.create().parse_overrides(args):
+        if override.is_sweep_override():
+            key = override.get_key_element()
+            choices.append([f"{key}={value}" for value in override.sweep_string_iterator()])
+        else:
+            choices.append([override.input_line])
+    return [list(job) for job in itertools.product(*choices)]
+
+
+def validate_sweep(argv: list[str], config_dir) -> None:
+    """Before a sweep's first job trains, compose and validate every job; one UserError names each bad one."""
+    from hydra import compose, initialize_config_dir
+
+    from harness.config import validate
+    from harness.errors import UserError
+
+    if not any(a in ("-m", "--multirun") for a in argv):
+        return
+    try:
+        jobs = sweep_jobs(argv)
+    except Exception:  # noqa: BLE001 - syntax Hydra itself will report in its own words
+        return
+    problems = []
+    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+        for number, job in enumerate(jobs):
+            try:
+                validate(compose("config", overrides=job))
+            except UserError as exc:
+                problems.append(f"job {number} ({' '.join(job)}): {str(exc).removeprefix('bad config: ')}")
+            except Exception as exc:  # noqa: BLE001 - composition errors: the same one line as for one run
+                message = config_error_message(exc)
+                if message is None:
+                    raise
+                problems.append(f"job {number}: {message}")
+    if problems:
+        raise UserError(f"sweep of {len(jobs)} jobs, none started: " + "; ".join(problems))

@@ -50,3 +50,10 @@ def test_sweep_gives_each_job_its_own_version(run_cli, workdir, corpus):
     assert "train.learning_rate=0.001" in texts[0] and "train.learning_rate=0.0001" in texts[1]
     assert all("status: finished" in t and "sweep: python run_clm.py -m" in t for t in texts)
     assert all("note: lr sweep: which one, 1e-3 or 1e-4?" in t for t in texts)
+
+
+def test_a_sweep_with_a_bad_job_starts_none(run_cli, workdir):
+    result = run_cli("-m", "train.learning_rate=1e-3,-1,abc")
+    _one_clear_line(result, "sweep of 3 jobs, none started", "job 1 (train.learning_rate=-1)",
+                    "job 2 (train.learning_rate=abc)")
+    assert not (workdir / "logs").exists() or not list((workdir / "logs").glob("*.log"))

@@ -33,3 +33,13 @@ def test_unknown_keys_say_what_was_meant(key, message):
     from harness.hydra_job import unknown_key_message
 
     assert unknown_key_message(key) == message
+
+
+def test_sweep_jobs_are_the_cartesian_product_in_hydras_order():
+    from harness.hydra_job import sweep_jobs
+
+    jobs = sweep_jobs(["-m", "train.learning_rate=1e-3,1e-4", "+train.adam_beta2=0.9,0.95", "note='a, b'"])
+    assert jobs == [["train.learning_rate=0.001", "+train.adam_beta2=0.9", "note='a, b'"],
+                    ["train.learning_rate=0.001", "+train.adam_beta2=0.95", "note='a, b'"],
+                    ["train.learning_rate=0.0001", "+train.adam_beta2=0.9", "note='a, b'"],
+                    ["train.learning_rate=0.0001", "+train.adam_beta2=0.95", "note='a, b'"]]
