@@ -124,7 +124,7 @@ def _resolve_resume(container: dict, job: Job, resume) -> Plan:
     plan = Plan(cfg=cfg, version=version, log_path=path, output_dir=output_dir, resume_checkpoint=checkpoint,
                 parent=log["fields"].get("parent") or None)
     plan.model_source = (log["sections"].get("model") or {}).get("init_weights") or cfg["model"]["name_or_path"]
-    plan.parent_epochs = float((log["sections"].get("summary") or {}).get("parent_epochs", 0.0) or 0.0)
+    plan.parent_epochs = _parent_epochs(container["paths"]["logs_dir"], plan.parent)
     plan.files = data_files(cfg)
     return plan
 
@@ -142,7 +142,7 @@ def _resolve_init(plan: Plan, init_from: str) -> None:
         if not checkpoints.has_weights(weights):
             raise UserError(f"cannot chain from version {init_from}: its weights in {weights} were deleted")
         plan.parent, plan.model_source = init_from, str(weights)
-        plan.parent_epochs = float((log["sections"].get("summary") or {}).get("cumulative_epochs") or 0.0)
+        plan.parent_epochs = _cumulative_epochs(log)
         return
     path = Path(init_from).expanduser()
     if not path.is_dir():
@@ -153,6 +153,20 @@ def _resolve_init(plan: Plan, init_from: str) -> None:
             raise UserError(f"init_from={init_from} holds no weights and no complete checkpoint")
         path = newest
     plan.parent, plan.model_source = str(path), str(path)
+
+
+def _cumulative_epochs(log: dict) -> float:
+    return float((log["sections"].get("summary") or {}).get("cumulative_epochs") or 0.0)
+
+
+def _parent_epochs(logs_dir, parent: str | None) -> float:
+    """Epochs along the chain before this version: its parent's cumulative epochs, when the parent is a version.
+
+    Read from the parent, not from this run's own summary, which an interrupted run never wrote."""
+    if parent is None or not versions.VERSION_RE.fullmatch(parent):
+        return 0.0
+    parent_log = Path(logs_dir) / f"{parent}{versions.LOG_SUFFIX}"
+    return _cumulative_epochs(read_log(parent_log)) if parent_log.is_file() else 0.0
 
 
 def data_files(cfg: dict) -> list:
