@@ -212,20 +212,29 @@ def _header(doc: dict) -> list[str]:
     return [f"diff {a['version']} -> {b['version']}", *aligned([(f"{s['version']}:", _origin(s)) for s in (a, b)])]
 
 
-def render_text(doc: dict) -> str:
-    a, b = doc["a"]["version"], doc["b"]["version"]
-    lines = _header(doc)
+def _sections(doc: dict):
+    """(name, title, status, rows) of each section to show: status is set when it is shown as one line only."""
     for name, title in _TITLES.items():
         if name not in doc["sections"]:
             continue
         status = _section_status(doc, name)
+        if status is not None and name == "run":
+            continue  # run facts that agree need no line
+        yield name, title, status, doc["sections"][name]
+
+
+def _config_count(doc: dict, name: str, rows: list) -> str:
+    return f" ({len(rows)} of {doc['config_keys']} keys differ)" if name == "config" else ""
+
+
+def render_text(doc: dict) -> str:
+    a, b = doc["a"]["version"], doc["b"]["version"]
+    lines = _header(doc)
+    for name, title, status, rows in _sections(doc):
         if status is not None:
-            if name != "run":
-                lines.append(f"{title}: {status}")
+            lines.append(f"{title}: {status}")
             continue
-        rows = doc["sections"][name]
-        extra = f" ({len(rows)} of {doc['config_keys']} keys differ)" if name == "config" else ""
-        lines.append(f"{title}:{extra}")
+        lines.append(f"{title}:{_config_count(doc, name, rows)}")
         lines += aligned([("key", a, b)] + [(r["key"], text(r["a"], 60), text(r["b"], 60)) for r in rows])
     if doc["notes"]:
         lines.append("notes:")
@@ -251,17 +260,11 @@ def render_rich(doc: dict, console=None) -> None:
     console.rule(Text(f"diff {a} -> {b}", style="bold"))
     for side in (doc["a"], doc["b"]):
         console.print(Text.assemble((f"  {side['version']}: ", "bold"), _origin(side)))
-    for name, title in _TITLES.items():
-        if name not in doc["sections"]:
-            continue
-        status = _section_status(doc, name)
+    for name, title, status, rows in _sections(doc):
         if status is not None:
-            if name != "run":
-                console.print(Text.assemble((title, "bold"), f": {status}", style="dim" if name != "config" else ""))
+            console.print(Text.assemble((title, "bold"), f": {status}", style="dim" if name != "config" else ""))
             continue
-        rows = doc["sections"][name]
-        extra = f" ({len(rows)} of {doc['config_keys']} keys differ)" if name == "config" else ""
-        table = Table(title=f"{title}{extra}", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+        table = Table(title=f"{title}{_config_count(doc, name, rows)}", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
                       show_edge=False, padding=(0, 1), pad_edge=False)
         table.add_column("key", style="cyan", no_wrap=True)
         table.add_column(a, overflow="fold")

@@ -98,7 +98,7 @@ def _resolve_resume(container: dict, job: Job, resume) -> Plan:
         if resume is None:
             raise UserError("resume=true needs version=<the version to continue>")
     else:
-        extra = [o for o in job.overrides if not o.split("=", 1)[0].lstrip("+~") in ("resume",)]
+        extra = [o for o in job.overrides if o.split("=", 1)[0].lstrip("+~") != "resume"]
         if extra:
             raise UserError(f"resume={resume} continues with the config recorded in its log; "
                             f"drop the other overrides ({' '.join(extra)})")
@@ -222,9 +222,9 @@ def _setup(session: Session) -> None:
 
     plan, cfg = session.plan, session.plan.cfg
     train_cfg = dict(cfg["train"])
-    session.precision, session.warnings = resolve_precision(train_cfg)
-    for warning in session.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    session.precision, precision_warnings = resolve_precision(train_cfg)
+    for warning in precision_warnings:
+        _warn(session.warnings, warning)
     train_paths = [f.path for f in plan.files if f.role == "train"]
     tokenizer, tokenizer_name = load_tokenizer(cfg["model"], plan.model_source, train_paths, cfg["paths"]["cache_dir"])
     session.tokenizer_id = tokenizer_identity(tokenizer, tokenizer_name)
@@ -237,6 +237,12 @@ def _setup(session: Session) -> None:
     session.model_info = {**count_parameters(model), "init_from": plan.parent, "init_weights": plan.model_source,
                           **peft_info}
     session.trainer = _build_trainer(session, model, tokenizer, train_cfg)
+
+
+def _warn(warnings: list, message: str) -> None:
+    """Said now on stderr, and kept for the log's `warning:` lines."""
+    warnings.append(message)
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _trains_amp(train_cfg: dict) -> bool:
@@ -255,8 +261,7 @@ def _block_size(requested, model, tokenizer, warnings: list) -> int:
     if requested is None:
         return min(1024, limit)
     if requested > limit:
-        warnings.append(f"data.block_size={requested} is longer than the model's maximum {limit}: using {limit}")
-        print(f"warning: {warnings[-1]}", file=sys.stderr)
+        _warn(warnings, f"data.block_size={requested} is longer than the model's maximum {limit}: using {limit}")
         return limit
     return requested
 
@@ -271,8 +276,7 @@ def _build_trainer(session: Session, model, tokenizer, train_cfg: dict):
     if data.eval is None or len(data.eval) == 0:
         data.eval = None
         if train_cfg.get("eval_strategy", "no") != "no":
-            session.warnings.append("no evaluation data (no validation file and no held-out split): eval skipped")
-            print(f"warning: {session.warnings[-1]}", file=sys.stderr)
+            _warn(session.warnings, "no evaluation data (no validation file and no held-out split): eval skipped")
             train_cfg["eval_strategy"] = "no"
     args = TrainingArguments(output_dir=str(session.plan.output_dir), disable_tqdm=True, **trainer_kwargs(train_cfg))
     checkpoint_callback = CheckpointCallback(session.plan.resume_checkpoint)
