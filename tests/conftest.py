@@ -97,3 +97,26 @@ def pretrained(tmp_path_factory, cache_dir, corpus_text):
     AutoModelForCausalLM.from_config(config).save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
     return model_dir
+
+
+@pytest.fixture
+def interrupt_at_step(monkeypatch):
+    """interrupt_at_step(n): Ctrl-C arrives at Trainer's n-th training step; it returns a function undoing it."""
+    from transformers import Trainer
+
+    real = Trainer.training_step
+
+    def arm(n: int):
+        calls = []
+
+        def step(self, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt()
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Trainer, "training_step", step)
+        return lambda: monkeypatch.setattr(Trainer, "training_step", real)
+
+    return arm
+

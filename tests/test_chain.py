@@ -54,22 +54,12 @@ def test_chaining_from_a_bad_parent_is_a_clear_error(compose, workdir):
     assert not any((workdir / "logs" / f"x{i}.log").exists() for i in (1, 2, 3))
 
 
-def test_a_resumed_child_keeps_its_parents_epochs(compose, workdir, monkeypatch):
-    from transformers import Trainer
-
+def test_a_resumed_child_keeps_its_parents_epochs(compose, workdir, interrupt_at_step):
     _run(compose, "version=p1")
-    real, calls = Trainer.training_step, []
-
-    def stop_at_third_step(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt()
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Trainer, "training_step", stop_at_third_step)
+    disarm = interrupt_at_step(3)
     with pytest.raises(KeyboardInterrupt):
         _run(compose, "version=c1", "init_from=p1", "train.save_steps=2")
-    monkeypatch.setattr(Trainer, "training_step", real)
+    disarm()
     train(compose(*ONE_EPOCH, "resume=c1"), Job(raw={"resume": "c1"}, overrides=["resume=c1"]))
     summary = read_log(workdir / "logs" / "c1.log")["sections"]["summary"]
     assert (summary["parent_epochs"], summary["cumulative_epochs"]) == (1.0, 2.0)

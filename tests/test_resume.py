@@ -114,23 +114,13 @@ def test_resume_without_a_complete_checkpoint_is_a_clear_error(compose, workdir)
         train(compose("resume=early"), Job(raw={"resume": "early"}, overrides=["resume=early"]))
 
 
-def test_resume_true_continues_the_named_version_with_the_command_line_config(compose, workdir, monkeypatch):
-    from transformers import Trainer
-
+def test_resume_true_continues_the_named_version_with_the_command_line_config(compose, workdir, interrupt_at_step):
     from harness.training import Job, train
 
-    real, calls = Trainer.training_step, []
-
-    def stop_at_sixth_step(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 6:
-            raise KeyboardInterrupt()
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Trainer, "training_step", stop_at_sixth_step)
+    disarm = interrupt_at_step(6)
     with pytest.raises(KeyboardInterrupt):
         train(compose("version=rt"), Job(raw={"version": "rt"}))
-    monkeypatch.setattr(Trainer, "training_step", real)
+    disarm()
     assert read_log(workdir / "logs" / "rt.log")["fields"]["status"] == "interrupted"
 
     metrics = train(compose("version=rt", "resume=true"), Job(raw={"version": "rt", "resume": "true"},
