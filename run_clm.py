@@ -21,8 +21,8 @@ CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> dict:
-    from harness.hydra_job import job_from_hydra
-    from harness.training import train
+    from harness.train.hydra_job import job_from_hydra
+    from harness.train.pipeline import train
 
     try:
         return train(cfg, job_from_hydra(sys.argv))
@@ -35,7 +35,7 @@ def cli() -> int:
     """Bad input is one line on stderr and exit 2; HYDRA_FULL_ERROR=1 still shows the whole traceback."""
     wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let config errors reach us instead of Hydra's multi-line report
-    from harness.hydra_job import quote_free_text, validate_sweep
+    from harness.train.hydra_job import quote_free_text, validate_sweep
 
     sys.argv[1:] = quote_free_text(sys.argv[1:])
     try:
@@ -46,7 +46,7 @@ def cli() -> int:
     except KeyboardInterrupt:
         return report("interrupted", 130)
     except Exception as exc:
-        from harness.hydra_job import config_error_message
+        from harness.train.hydra_job import config_error_message
 
         message = config_error_message(exc)
         if message is None or wants_traceback:

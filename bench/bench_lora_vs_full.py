@@ -43,7 +43,7 @@ def worker(mode: str, base: str, steps: int, batch: int, block: int, r: int) -> 
     from transformers import AutoModelForCausalLM, Trainer, TrainingArguments, default_data_collator
 
     sys.path.insert(0, str(ROOT))
-    from harness import lora
+    from harness.train import lora
 
     cuda = torch.cuda.is_available()
     model = AutoModelForCausalLM.from_pretrained(base)

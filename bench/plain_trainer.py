@@ -9,8 +9,15 @@ import resource
 import sys
 
 from datasets import load_dataset  # noqa: E402
-from transformers import (AutoTokenizer, GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments,  # noqa: E402
-                          default_data_collator, set_seed)
+from transformers import (  # noqa: E402
+    AutoTokenizer,
+    GPT2Config,
+    GPT2LMHeadModel,
+    Trainer,
+    TrainingArguments,
+    default_data_collator,
+    set_seed,
+)
 
 
 def main(train_file, tokenizer_dir, output_dir, steps, batch, block, layers, dims):

@@ -14,15 +14,15 @@ files does.
 
 import random
 
+import logfixtures as F
 import pytest
 
-import logfixtures as F
-from harness import fastyaml
-from harness.formats import render
-from harness.logparse import load_runs
-from harness.parsecache import ParseCache
-from harness.review import review
-from harness.table import build_table
+from harness.compare.cache import ParseCache
+from harness.compare.formats import render
+from harness.compare.load import load_runs
+from harness.compare.review import review
+from harness.compare.table import build_table
+from harness.runlog import fastyaml
 
 FILES = 10_000
 

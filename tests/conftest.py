@@ -1,9 +1,9 @@
 """Shared fixtures: configs composed from conf/ into tmp_path, a tiny model, a small corpus, no network."""
 
 import os
-import tempfile
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # The harness's parse cache and run_clm's data cache go to a throw-away directory, never ~/.cache.
 os.environ["RUN_CLM_CACHE"] = tempfile.mkdtemp(prefix="run_clm_tests_")
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+# Subprocesses (run_clm.py, python -m harness) import the tree under test, whatever is installed in the venv.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 
@@ -84,7 +86,7 @@ def pretrained(tmp_path_factory, cache_dir, corpus_text):
     import torch
     from transformers import AutoModelForCausalLM, GPT2Config
 
-    from harness.modeling import train_tokenizer
+    from harness.train.modeling import train_tokenizer
 
     root = tmp_path_factory.mktemp("pretrained")
     text = root / "text.txt"

@@ -26,7 +26,7 @@ def real_runs(tmp_path_factory, cache_dir, corpus_text) -> Path:
         return _TRAINED["root"]
     from hydra import compose, initialize_config_dir
 
-    from harness.training import Job, train
+    from harness.train.pipeline import Job, train
 
     root = tmp_path_factory.mktemp("real_runs")
     corpus = root / "train.txt"

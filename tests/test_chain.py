@@ -5,8 +5,8 @@ import shutil
 import pytest
 
 from harness.errors import UserError
-from harness.runlog import read_log
-from harness.training import Job, train
+from harness.runlog.writer import read_log
+from harness.train.pipeline import Job, train
 
 ONE_EPOCH = ("train.max_steps=-1", "train.num_train_epochs=1", "data.max_train_samples=16")
 
@@ -16,6 +16,7 @@ def _run(compose, *overrides):
     return train(compose(*ONE_EPOCH, *overrides), Job(raw=raw, overrides=list(overrides)))
 
 
+@pytest.mark.slow
 def test_chain_of_three_records_parents_and_cumulative_epochs(compose, workdir):
     first = _run(compose, "version=3.4", "train.learning_rate=1e-3")
     second = _run(compose, "version=3.5", "init_from=3.4", "train.learning_rate=1e-4")
@@ -28,6 +29,7 @@ def test_chain_of_three_records_parents_and_cumulative_epochs(compose, workdir):
     assert second["train_loss"] < first["train_loss"] and third["train_loss"] < first["train_loss"]
 
 
+@pytest.mark.slow
 def test_init_from_a_checkpoint_path_or_its_directory(compose, workdir):
     _run(compose, "version=base", "train.save_steps=2")
     checkpoint = workdir / "outputs" / "base" / "checkpoint-4"
@@ -40,6 +42,7 @@ def test_init_from_a_checkpoint_path_or_its_directory(compose, workdir):
     assert read_log(workdir / "logs" / "from-dir.log")["fields"]["parent"].endswith("only-ckpts/checkpoint-4")
 
 
+@pytest.mark.slow
 def test_chaining_from_a_bad_parent_is_a_clear_error(compose, workdir):
     with pytest.raises(UserError, match="neither a version in .* nor a directory"):
         _run(compose, "version=x1", "init_from=9.9")
@@ -54,6 +57,7 @@ def test_chaining_from_a_bad_parent_is_a_clear_error(compose, workdir):
     assert not any((workdir / "logs" / f"x{i}.log").exists() for i in (1, 2, 3))
 
 
+@pytest.mark.slow
 def test_a_resumed_child_keeps_its_parents_epochs(compose, workdir, interrupt_at_step):
     _run(compose, "version=p1")
     disarm = interrupt_at_step(3)

@@ -1,4 +1,4 @@
-from harness import checkpoints
+from harness.train import checkpoints
 
 
 def _checkpoint(root, step, complete=True):

@@ -15,6 +15,7 @@ def _one_clear_line(result, *fragments):
         assert fragment in errors[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, fragments", [
     (["train.learning_rate=abc"], ["train.learning_rate must be a number"]),
     (["train.learning_rate=-0.1"], ["train.learning_rate must be >= 0"]),
@@ -34,12 +35,14 @@ def test_bad_input_is_one_line(run_cli, workdir, args, fragments):
     assert not list((workdir / "logs").glob("*.log")) if (workdir / "logs").exists() else True
 
 
+@pytest.mark.slow
 def test_cfg_job_shows_resolved_config(run_cli):
     result = run_cli("--cfg", "job", "train.learning_rate=1e-4")
     assert result.returncode == 0
     assert "learning_rate: 0.0001" in result.stdout and "per_device_train_batch_size" in result.stdout
 
 
+@pytest.mark.slow
 def test_sweep_gives_each_job_its_own_version(run_cli, workdir, corpus):
     result = run_cli("-m", f"data.train_file={corpus}", *TINY, "train.max_steps=2", "train.learning_rate=1e-3,1e-4",
                      "note=lr sweep: which one, 1e-3 or 1e-4?")
@@ -52,6 +55,7 @@ def test_sweep_gives_each_job_its_own_version(run_cli, workdir, corpus):
     assert all("note: lr sweep: which one, 1e-3 or 1e-4?" in t for t in texts)
 
 
+@pytest.mark.slow
 def test_a_sweep_with_a_bad_job_starts_none(run_cli, workdir):
     result = run_cli("-m", "train.learning_rate=1e-3,-1,abc")
     _one_clear_line(result, "sweep of 3 jobs, none started", "job 1 (train.learning_rate=-1)",

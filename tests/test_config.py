@@ -1,7 +1,7 @@
 import pytest
 
-from harness.config import validate
 from harness.errors import UserError
+from harness.train.config import validate
 
 
 def test_default_config_is_valid(compose):

@@ -1,9 +1,9 @@
 import pytest
 
-from harness import data as data_mod
-from harness.data import DataFile, check_text_file, group_texts, prepare
 from harness.errors import UserError
-from harness.modeling import tokenizer_identity, train_tokenizer
+from harness.train import data as data_mod
+from harness.train.data import DataFile, check_text_file, group_texts, prepare
+from harness.train.modeling import tokenizer_identity, train_tokenizer
 
 DATA_CFG = {"block_size": 16, "text_column": "text", "keep_linebreaks": True, "validation_split_percentage": 10,
             "max_train_samples": None, "max_eval_samples": None, "preprocessing_num_workers": None,

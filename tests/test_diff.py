@@ -2,10 +2,10 @@
 
 import json
 
+import logfixtures as F
 import pytest
 
-import logfixtures as F
-from harness.cli import main
+from harness.cli.main import main
 
 
 def _diff(capsys, *args):
@@ -14,6 +14,7 @@ def _diff(capsys, *args):
     return code, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_real_runs_differing_in_learning_rate(real_runs, capsys):
     logs = str(real_runs / "logs")
     code, out, err = _diff(capsys, "3.3", "3.4", "--logs-dir", logs, "--format", "json")

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
+from harness.runlog.writer import read_log
+from harness.train import distributed
 from tests.tiny import ROOT, tiny_cli_args
 
-from harness import distributed
-from harness.runlog import read_log
 
-
+@pytest.mark.slow
 def test_torchrun_two_processes_write_one_log_and_one_version(workdir, corpus, cache_dir):
     env = {**os.environ, "RUN_CLM_CACHE": str(cache_dir), "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
@@ -40,6 +40,7 @@ def test_torchrun_two_processes_write_one_log_and_one_version(workdir, corpus, c
     assert math.isfinite(float(log["sections"]["summary"]["peak_memory_mb"]))
 
 
+@pytest.mark.slow
 def test_one_process_needs_no_process_group(monkeypatch, tmp_path):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     assert distributed.ensure_initialized() is False and distributed.is_main()

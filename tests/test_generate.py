@@ -9,11 +9,11 @@ import sys
 import pytest
 import yaml
 
-from harness import generate
-from harness.cli import main as cli_main
+from harness.cli.main import main as cli_main
 from harness.errors import UserError
-from harness.generate import Sampling, Source
-from harness.runlog import RunLog, read_log
+from harness.rerun import generate
+from harness.rerun.generate import Sampling, Source
+from harness.runlog.writer import RunLog, read_log
 from tests.tiny import CONF, ROOT, TINY
 
 PROMPTS = ["Hey, how are you?", "The class"]
@@ -26,7 +26,7 @@ def runs(tmp_path_factory, cache_dir, corpus_text):
     from 3.4 with another learning rate; 3.4 and 3.6 record samples at the end of their runs."""
     from hydra import compose, initialize_config_dir
 
-    from harness.training import Job, train
+    from harness.train.pipeline import Job, train
 
     root = tmp_path_factory.mktemp("gen")
     corpus = root / "train.txt"
@@ -75,7 +75,7 @@ def test_config_defaults_match_the_cli_defaults():
 
 
 def test_bad_eval_config_fails_before_training(compose, workdir):
-    from harness.training import train
+    from harness.train.pipeline import train
 
     with pytest.raises(UserError, match="eval.template must be one of none, instruction.*eval.top_p must be in"):
         train(compose("eval.template=chat", "eval.top_p=2"))
@@ -152,6 +152,7 @@ def test_cli_reports_missing_weights_in_one_line(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and err.startswith("error: version gone has no weights left")
 
 
+@pytest.mark.slow
 def test_base_is_the_chains_root_model(runs):
     sources = generate.resolve_sources(generate.split_specs(["base,3.6", "3.4"]), runs / "logs")
     assert [s.label for s in sources] == ["base", "3.6", "3.4"]
@@ -190,6 +191,7 @@ def test_fixed_seed_gives_the_same_text_every_time(runs):
     assert [s["prompt"] for s in first] == PROMPTS
 
 
+@pytest.mark.slow
 def test_each_version_gives_its_own_output_whatever_the_order(runs):
     sources = generate.resolve_sources(["base", "3.4", "3.6"], runs / "logs")
     records = generate.run_sources(sources, PROMPTS[:1], FAST)
@@ -246,6 +248,7 @@ def test_from_logs_shows_recorded_samples_without_loading(runs, capsys, monkeypa
     assert "version p recorded no samples" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_lora_version_loads_its_adapter_onto_its_base(runs, tmp_path):
     from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -270,6 +273,7 @@ def test_lora_version_loads_its_adapter_onto_its_base(runs, tmp_path):
     assert by_path[0].label == "lora1" and by_path[0].adapter_base == str(base_dir)
 
 
+@pytest.mark.slow
 def test_cli_prints_versions_side_by_side(runs, cache_dir):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HOME": str(cache_dir / "hf")}
     result = subprocess.run(
@@ -290,8 +294,9 @@ def test_prompt_longer_than_the_context_is_cut_not_a_crash(runs, capsys):
     assert result["output"] and "keeping its last 32 tokens" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_failed_sampling_still_finishes_the_run(compose, workdir, monkeypatch):
-    from harness.training import train
+    from harness.train.pipeline import train
 
     def broken(*args, **kwargs):
         raise RuntimeError("no room")

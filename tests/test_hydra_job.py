@@ -2,7 +2,7 @@ import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
-from harness.hydra_job import quote_free_text, raw_values
+from harness.train.hydra_job import quote_free_text, raw_values
 
 
 @pytest.mark.parametrize("note", ["lr up: does it help in one epoch?", "it's a test", "back\\slash", "end\\",
@@ -30,13 +30,13 @@ def test_raw_values_keep_version_text():
     ("data.trian_file", "data.trian_file is not a known config key (did you mean data.train_file?)"),
 ])
 def test_unknown_keys_say_what_was_meant(key, message):
-    from harness.hydra_job import unknown_key_message
+    from harness.train.hydra_job import unknown_key_message
 
     assert unknown_key_message(key) == message
 
 
 def test_sweep_jobs_are_the_cartesian_product_in_hydras_order():
-    from harness.hydra_job import sweep_jobs
+    from harness.train.hydra_job import sweep_jobs
 
     jobs = sweep_jobs(["-m", "train.learning_rate=1e-3,1e-4", "+train.adam_beta2=0.9,0.95", "note='a, b'"])
     assert jobs == [["train.learning_rate=0.001", "+train.adam_beta2=0.9", "note='a, b'"],

@@ -1,13 +1,13 @@
-"""The readers: every input shape -> Run records (harness/logparse.py and the read_* modules)."""
+"""The readers: every input shape -> Run records (harness/compare/load.py and the read_* modules)."""
 
 import math
 import time
 
+import logfixtures as F
 import pytest
 
-import logfixtures as F
-from harness.logparse import load_runs
-from harness.records import NOTEBOOK, RUNLOG, TRAINER_JSON, TRAINER_STDOUT
+from harness.compare.load import load_runs
+from harness.compare.records import NOTEBOOK, RUNLOG, TRAINER_JSON, TRAINER_STDOUT
 
 
 def one(runs, version):

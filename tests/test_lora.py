@@ -5,10 +5,10 @@ import json
 import pytest
 import torch
 
-from harness import lora
 from harness.errors import UserError
-from harness.runlog import read_log
-from harness.training import Job, train
+from harness.runlog.writer import read_log
+from harness.train import lora
+from harness.train.pipeline import Job, train
 
 # c_attn is a Conv1D 64 -> 192: LoRA adds r*(64 + 192) per layer.
 R = 4
@@ -19,6 +19,7 @@ def lora_run(compose, *overrides):
     return train(compose(*overrides), Job(command="python run_clm.py " + " ".join(overrides)))
 
 
+@pytest.mark.slow
 def test_lora_trains_adapter_only_and_saves_it_and_merged(compose, workdir, pretrained):
     lora_run(compose, f"model.name_or_path={pretrained}", "peft=lora", f"peft.r={R}", "peft.save_merged=true",
              "version=l1")
@@ -46,6 +47,7 @@ def test_lora_trains_adapter_only_and_saves_it_and_merged(compose, workdir, pret
         torch.testing.assert_close(merged(ids).logits, adapted(ids).logits, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_chaining_continues_the_adapter_or_starts_from_merged_weights(compose, workdir, pretrained):
     short = "train.max_steps=2"
     lora_run(compose, f"model.name_or_path={pretrained}", "peft=lora", f"peft.r={R}", "version=a", short,
@@ -119,6 +121,7 @@ def test_unknown_architecture_lists_its_linear_layers():
         lora.target_modules(model, None)
 
 
+@pytest.mark.slow
 def test_an_interrupted_lora_run_resumes_from_its_adapter_checkpoint(compose, workdir, pretrained, monkeypatch):
     from transformers import Trainer
 

@@ -2,13 +2,14 @@
 
 import pytest
 
-from harness import environment
-from harness.config import validate
 from harness.errors import UserError
-from harness.runlog import read_log
-from harness.training import Job, train
+from harness.runlog.writer import read_log
+from harness.train import environment
+from harness.train.config import validate
+from harness.train.pipeline import Job, train
 
 
+@pytest.mark.slow
 def test_low_vram_preset_trains_on_cpu_and_is_recorded(compose, workdir, capsys):
     train(compose("+preset=low_vram", "+train.auto_find_batch_size=true", "train.max_steps=1", "version=low"),
           Job(command="python run_clm.py +preset=low_vram"))
@@ -25,6 +26,7 @@ def test_low_vram_preset_trains_on_cpu_and_is_recorded(compose, workdir, capsys)
     assert log["sections"]["summary"]["peak_memory_mb"] > 50
 
 
+@pytest.mark.slow
 def test_bf16_autocast_runs_on_cpu(compose, workdir):
     train(compose("train.bf16=true", "train.max_steps=2", "version=bf"))
     log = read_log(workdir / "logs" / "bf.log")

@@ -3,14 +3,14 @@
 import pytest
 import torch
 
-from harness import memplan
-from harness.training import Job, train
+from harness.train import memplan
+from harness.train.pipeline import Job, train
 
 
 def real_counts(pretrained_dir, lora_r=None):
     from transformers import AutoModelForCausalLM
 
-    from harness import lora
+    from harness.train import lora
 
     model = AutoModelForCausalLM.from_pretrained(pretrained_dir)
     if lora_r:

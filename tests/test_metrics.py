@@ -3,7 +3,7 @@ import math
 import numpy as np
 import torch
 
-from harness.metrics import next_token_accuracy, perplexity, preprocess_logits_for_metrics
+from harness.train.metrics import next_token_accuracy, perplexity, preprocess_logits_for_metrics
 
 
 def test_accuracy_compares_prediction_at_i_with_token_at_i_plus_1():

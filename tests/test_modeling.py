@@ -3,9 +3,9 @@
 import pytest
 
 from harness.errors import UserError
-from harness.modeling import build_model, load_tokenizer, train_tokenizer
-from harness.runlog import read_log
-from harness.training import train
+from harness.runlog.writer import read_log
+from harness.train.modeling import build_model, load_tokenizer, train_tokenizer
+from harness.train.pipeline import train
 from tests.tiny import TINY
 
 
@@ -31,6 +31,7 @@ def _save_pretrained(directory, kind, tokenizer):
     return directory
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group, kind", [("gpt2", "gpt2"), ("pythia-70m", "gpt_neox")])
 def test_fine_tune_a_local_pretrained_directory(compose, workdir, tmp_path, bpe, group, kind):
     source = _save_pretrained(tmp_path / kind, kind, bpe)
@@ -45,6 +46,7 @@ def test_fine_tune_a_local_pretrained_directory(compose, workdir, tmp_path, bpe,
     assert AutoModelForCausalLM.from_pretrained(metrics["weights"]).config.model_type == kind
 
 
+@pytest.mark.slow
 def test_model_from_the_hugging_face_cache_by_hub_id(run_cli, workdir, tmp_path, bpe, corpus):
     hub = tmp_path / "hf" / "hub" / "models--gpt2"
     _save_pretrained(hub / "snapshots" / "0123abc", "gpt2", bpe)

@@ -1,16 +1,18 @@
+import pytest
+
 """Property-based: mutated logs (truncated, garbage bytes, dropped or duplicated lines) never make the
 reader raise, and the table still renders in every format."""
 
 import random
 
+import logfixtures as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import logfixtures as F
-from harness.formats import FORMATS, render
-from harness.logparse import load_runs
-from harness.review import review
-from harness.table import build_table
+from harness.compare.formats import FORMATS, render
+from harness.compare.load import load_runs
+from harness.compare.review import review
+from harness.compare.table import build_table
 
 SETTINGS = settings(max_examples=40, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -79,6 +81,7 @@ def test_random_bytes_never_crash(tmp_path_factory, data, name):
     render_all(folder)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.text(st.sampled_from(list("{}'\":,. -#*=\n\r0123456789aeilnosv_|%")), max_size=400))
 def test_log_like_text_never_crashes(tmp_path_factory, text):
@@ -89,6 +92,7 @@ def test_log_like_text_never_crashes(tmp_path_factory, text):
     render_all(folder)
 
 
+@pytest.mark.slow
 def test_many_mutants_of_every_source(tmp_path):
     """A fixed-seed sweep on top of hypothesis: 200 mutants at once in one directory."""
     rng = random.Random(1234)

@@ -7,8 +7,8 @@ import sqlite3
 import logfixtures as F
 import pytest
 
-from harness import logparse
-from harness.parsecache import ParseCache
+from harness.compare import load as logparse
+from harness.compare.cache import ParseCache
 
 
 @pytest.fixture

@@ -3,15 +3,15 @@
 import subprocess
 import sys
 
+import logfixtures as F
 import numpy as np
 import pytest
 from PIL import Image
 
-import logfixtures as F
-from harness import lookup
-from harness.cli import main
-from harness.cmd_plot import label, plan, short_number
-from harness.logparse import load_runs
+from harness.cli.main import main
+from harness.cli.plot import label, plan, short_number
+from harness.compare import lookup
+from harness.compare.load import load_runs
 from tests.tiny import ROOT
 
 
@@ -33,6 +33,7 @@ def assert_picture(path, width, height):
     assert colourful > 0.0005
 
 
+@pytest.mark.slow
 def test_real_runs_png_size_and_content(real_runs, tmp_path, capsys):
     out = tmp_path / "figs" / "loss.png"
     code, stdout, err = _plot(capsys, "3.3", "3.4", "3.5", "--logs-dir", str(real_runs / "logs"),
@@ -47,6 +48,7 @@ def test_real_runs_png_size_and_content(real_runs, tmp_path, capsys):
     assert_picture(tmp_path / "lr.png", 1200, 700)
 
 
+@pytest.mark.slow
 def test_plan_series_labels_eval_points_and_cumulative(real_runs):
     inputs = lookup.load(str(real_runs / "logs"), [])
     runs = [lookup.pick(v, inputs) for v in ("3.4", "3.5")]
@@ -125,7 +127,7 @@ def test_labels(inputs):
 
 
 def test_harness_commands_do_not_import_matplotlib(inputs):
-    code = ("import sys; from harness.cli import main; main(['table', sys.argv[1], '--format', 'csv']); "
+    code = ("import sys; from harness.cli.main import main; main(['table', sys.argv[1], '--format', 'csv']); "
             "main(['show', '3.4', '--logs-dir', sys.argv[1], '--format', 'text']); "
             "sys.stderr.write(str(sorted(m for m in ('torch', 'transformers', 'matplotlib') if m in sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code, str(inputs / "logs")], capture_output=True, text=True,

@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from harness.errors import UserError
-from harness.reproduce import reproduce
-from harness.runlog import read_log
-from harness.training import Job, train
+from harness.rerun.reproduce import reproduce
+from harness.runlog.writer import read_log
+from harness.train.pipeline import Job, train
 from tests.tiny import ROOT
 
 
@@ -25,6 +25,7 @@ def logged(compose, workdir):
     return _train
 
 
+@pytest.mark.slow
 def test_round_trip_reproduces_exactly(logged, workdir):
     logs = logged("0.1")
     (outcome,) = reproduce("0.1", logs)
@@ -38,6 +39,7 @@ def test_round_trip_reproduces_exactly(logged, workdir):
     assert rerun["fields"]["command"] == "python -m harness reproduce 0.1"
 
 
+@pytest.mark.slow
 def test_edited_data_refuses_unless_forced(logged, corpus):
     logs = logged("0.2")
     corpus.write_text(corpus.read_text() + "\nedited after the run\n")
@@ -48,6 +50,7 @@ def test_edited_data_refuses_unless_forced(logged, corpus):
     assert outcome.forced and "--force: train file" in read_log(logs / "0.2-r1.log")["fields"]["note"]
 
 
+@pytest.mark.slow
 def test_changed_seed_diverges_and_cli_says_so(logged, workdir, cache_dir):
     logs = logged("0.3")
     result = subprocess.run([sys.executable, "-m", "harness", "reproduce", "0.3", "--logs-dir", str(logs),
@@ -59,6 +62,7 @@ def test_changed_seed_diverges_and_cli_says_so(logged, workdir, cache_dir):
     assert "changed: train.seed=7" in read_log(logs / "0.3-r1.log")["fields"]["note"]
 
 
+@pytest.mark.slow
 def test_missing_parent_weights_need_chain(logged, workdir):
     logs = logged("3.4")
     logged("3.5", "init_from=3.4")
@@ -70,6 +74,7 @@ def test_missing_parent_weights_need_chain(logged, workdir):
     assert read_log(logs / "3.5-r1.log")["fields"]["parent"] == "3.4-r1"
 
 
+@pytest.mark.slow
 def test_unfinished_or_unknown_versions_are_clear(workdir):
     (workdir / "logs").mkdir()
     with pytest.raises(UserError, match="no log for version 9.9"):

@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from harness.runlog import read_log
+from harness.runlog.writer import read_log
 from tests.tiny import ROOT, TINY
 
 # Logging and saving deliberately out of step, so the resume starts between two loss reports.
@@ -44,6 +44,7 @@ def _start(workdir, cache_dir, corpus, *args):
                             cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_equals_uninterrupted_run(run_cli, workdir, cache_dir, corpus):
     reference = run_cli(f"data.train_file={corpus}", "version=ref", *ARGS)
     assert reference.returncode == 0, reference.stderr[-2000:]
@@ -70,6 +71,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(run_cli, workdir, cache_di
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.slow
 def test_ctrl_c_leaves_interrupted_and_resume_refuses_finished_or_overridden(run_cli, workdir, cache_dir, corpus):
     log_path = workdir / "logs" / "cc.log"
     process = _start(workdir, cache_dir, corpus, "version=cc", *TINY, "train.max_steps=400", "train.save_steps=5")
@@ -86,10 +88,11 @@ def test_ctrl_c_leaves_interrupted_and_resume_refuses_finished_or_overridden(run
     assert missing.returncode == 2 and "there is no log" in missing.stderr
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_run_that_is_still_running(compose, workdir):
     from harness.errors import UserError
-    from harness.runlog import RunLog
-    from harness.training import Job, train
+    from harness.runlog.writer import RunLog
+    from harness.train.pipeline import Job, train
 
     (workdir / "logs").mkdir()
     live = RunLog.create(workdir / "logs" / "live.log")  # this process holds it, as a live run would
@@ -99,10 +102,11 @@ def test_resume_refuses_a_run_that_is_still_running(compose, workdir):
     live.close()
 
 
+@pytest.mark.slow
 def test_resume_without_a_complete_checkpoint_is_a_clear_error(compose, workdir):
     from harness.errors import UserError
-    from harness.runlog import RunLog
-    from harness.training import Job, train
+    from harness.runlog.writer import RunLog
+    from harness.train.pipeline import Job, train
 
     (workdir / "logs").mkdir()
     dead = RunLog.create(workdir / "logs" / "early.log")
@@ -114,8 +118,9 @@ def test_resume_without_a_complete_checkpoint_is_a_clear_error(compose, workdir)
         train(compose("resume=early"), Job(raw={"resume": "early"}, overrides=["resume=early"]))
 
 
+@pytest.mark.slow
 def test_resume_true_continues_the_named_version_with_the_command_line_config(compose, workdir, interrupt_at_step):
-    from harness.training import Job, train
+    from harness.train.pipeline import Job, train
 
     disarm = interrupt_at_step(6)
     with pytest.raises(KeyboardInterrupt):

@@ -1,12 +1,15 @@
+import pytest
+
 """One log format, both sides: what run_clm.py writes is what the harness parser reads back."""
 
-from harness.logparse import load_runs
-from harness.read_runlog import latest_per_step
-from harness.runlog import read_log
-from harness.table import build_table
-from harness.training import Job, train
+from harness.compare.load import load_runs
+from harness.compare.table import build_table
+from harness.runlog.reader import latest_per_step
+from harness.runlog.writer import read_log
+from harness.train.pipeline import Job, train
 
 
+@pytest.mark.slow
 def test_real_chained_runs_parse_back_exactly(compose, workdir):
     for version, extra in (("3.4", []), ("3.5", ["init_from=3.4"])):
         train(compose(f"version={version}", "train.eval_strategy=steps", "+train.eval_steps=4",

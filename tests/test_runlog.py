@@ -2,7 +2,7 @@
 
 import re
 
-from harness.runlog import MAGIC, RunLog, format_metrics_block, read_log
+from harness.runlog.writer import MAGIC, RunLog, format_metrics_block, read_log
 
 
 def test_writer_produces_the_documented_line_kinds(tmp_path):

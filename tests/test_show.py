@@ -3,12 +3,12 @@
 import json
 import shutil
 
+import logfixtures as F
 import pytest
 import yaml
 
-import logfixtures as F
-from harness.cli import main
-from harness.logparse import load_runs
+from harness.cli.main import main
+from harness.compare.load import load_runs
 
 
 def _show(capsys, *args):
@@ -17,6 +17,7 @@ def _show(capsys, *args):
     return code, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_real_chain_text_and_json(real_runs, capsys):
     logs = str(real_runs / "logs")
     code, out, err = _show(capsys, "3.5", "--logs-dir", logs, "--format", "text")
@@ -106,6 +107,7 @@ def test_no_logs_directory_is_one_clear_line(tmp_path, capsys, monkeypatch):
     assert code == 2 and out == "" and err.startswith("error: no logs/ directory here")
 
 
+@pytest.mark.slow
 def test_weights_found_relative_to_the_project(real_runs, tmp_path, capsys):
     """A log's relative `weights:` path is looked up next to its logs directory, wherever one runs from."""
     copy = tmp_path / "project"

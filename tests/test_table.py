@@ -6,16 +6,16 @@ import json
 import subprocess
 import sys
 
+import logfixtures as F
 import pytest
 
-import logfixtures as F
-from harness import lineage
-from harness.cli import main
+from harness.cli.main import main
+from harness.compare import lineage
+from harness.compare.formats import render, render_rich
+from harness.compare.load import load_runs
+from harness.compare.review import review
+from harness.compare.table import build_table
 from harness.errors import UserError
-from harness.formats import render, render_rich
-from harness.logparse import load_runs
-from harness.review import review
-from harness.table import build_table
 
 
 @pytest.fixture
@@ -241,7 +241,7 @@ def test_cli_lineage_and_tree(inputs, capsys):
 
 
 def test_table_command_does_not_import_torch(inputs):
-    code = ("import sys; from harness.cli import main; main(['table', sys.argv[1], '--format', 'csv']); "
+    code = ("import sys; from harness.cli.main import main; main(['table', sys.argv[1], '--format', 'csv']); "
             "sys.stderr.write(str(sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code, str(inputs / "logs")], capture_output=True, text=True,
                           cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]), timeout=60)

@@ -1,5 +1,5 @@
-"""Line-level readers (harness/trainer_text.py), command lines (harness/cmdline.py), and the YAML
-subset reader (harness/fastyaml.py) against the libraries they stand in for."""
+"""Line-level readers (harness/runlog/trainer_text.py), command lines (harness/compare/cmdline.py), and the YAML
+subset reader (harness/runlog/fastyaml.py) against the libraries they stand in for."""
 
 import ast
 import math
@@ -9,8 +9,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import cmdline, fastyaml
-from harness.trainer_text import find_periodic, parse_dict_literal, parse_metric_value, to_number
+from harness.compare import cmdline
+from harness.runlog import fastyaml
+from harness.runlog.trainer_text import find_periodic, parse_dict_literal, parse_metric_value, to_number
 
 # No example database: tests must not write into the repository.
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -132,12 +133,13 @@ def test_fastyaml_matches_pyyaml_on_any_text(lines):
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.trainer_text import parse_dict_literal as _parse_literal
+from harness.runlog.trainer_text import parse_dict_literal as _parse_literal
 
 _VALUES = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(),
                     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12), st.booleans())
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.from_regex(r"[a-z_]{1,12}", fullmatch=True), _VALUES, max_size=6))
 def test_any_repr_dict_reads_back_as_literal_eval_would(d):

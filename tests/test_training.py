@@ -3,10 +3,11 @@
 import pytest
 
 from harness.errors import UserError
-from harness.runlog import read_log
-from harness.training import Job, train
+from harness.runlog.writer import read_log
+from harness.train.pipeline import Job, train
 
 
+@pytest.mark.slow
 def test_tiny_run_writes_log_weights_and_metrics(compose, workdir):
     metrics = train(compose("version=0.1", "train.eval_strategy=steps", "+train.eval_steps=4"),
                     Job(command="python run_clm.py version=0.1"))
@@ -39,6 +40,7 @@ def test_tiny_run_writes_log_weights_and_metrics(compose, workdir):
     assert model.config.vocab_size == len(tokenizer)
 
 
+@pytest.mark.slow
 def test_loss_falls(compose):
     metrics = train(compose("train.max_steps=30", "train.logging_steps=5"))
     text = (pytest.importorskip("pathlib").Path(metrics["weights"]).parent.parent / "logs" / f"{metrics['version']}.log").read_text()
@@ -48,6 +50,7 @@ def test_loss_falls(compose):
     assert losses[-1] < losses[0] - 0.5
 
 
+@pytest.mark.slow
 def test_next_free_version_and_fp16_on_cpu_falls_back(compose, workdir, capsys):
     first = train(compose())
     second = train(compose("train.fp16=true"))
@@ -91,6 +94,7 @@ def test_interrupt_is_recorded(compose, workdir, monkeypatch):
     assert read_log(workdir / "logs" / "stop.log")["fields"]["status"] == "interrupted"
 
 
+@pytest.mark.slow
 def test_final_evaluation_reuses_the_one_at_the_last_step(compose, workdir, monkeypatch):
     from transformers import Trainer
 

@@ -1,0 +1,61 @@
+"""`python -m harness reproduce VERSION`: re-run a version and print recorded vs reproduced metrics."""
+
+from rich.console import Console
+from rich.table import Table
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("reproduce", help="re-run a logged version and check that it reproduces",
+                                   description=__doc__)
+    parser.add_argument("version")
+    parser.add_argument("--logs-dir", default="logs")
+    parser.add_argument("--rtol", type=float, default=0.0, help="relative tolerance (default 0: exact)")
+    parser.add_argument("--atol", type=float, default=0.0, help="absolute tolerance (default 0)")
+    parser.add_argument("--force", action="store_true", help="re-run even if the data changed (recorded in the log)")
+    parser.add_argument("--chain", action="store_true", help="re-run ancestors whose weights are missing first")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="change one config value for the re-run (e.g. train.seed=7); recorded in the note")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from harness.rerun.reproduce import reproduce
+
+    console = Console()
+    outcomes = reproduce(args.version, args.logs_dir, rtol=args.rtol, atol=args.atol, force=args.force,
+                         chain=args.chain, overrides=args.overrides,
+                         on_rerun=lambda v, r: console.print(f"[bold]re-running {v} as {r}[/bold]"))
+    for outcome in outcomes:
+        render(console, outcome, args.rtol, args.atol)
+    return 0 if all(o.reproduced for o in outcomes) else 1
+
+
+def render(console: Console, outcome, rtol: float, atol: float) -> None:
+    table = Table(title=f"{outcome.version} (recorded) vs {outcome.rerun} (reproduced)")
+    for name, justify in (("split", "left"), ("metric", "left"), ("recorded", "right"),
+                          ("reproduced", "right"), ("difference", "right"), ("", "center")):
+        table.add_column(name, justify=justify)
+    for row in outcome.rows:
+        diff = "" if row.difference is None else f"{row.difference:+.3g}"
+        table.add_row(row.split, row.key, _fmt(row.recorded), _fmt(row.reproduced), diff,
+                      "[green]=[/green]" if row.ok else "[red]x[/red]")
+    console.print(table)
+    for problem in outcome.forced:
+        console.print(f"[yellow]forced:[/yellow] {problem}")
+    tolerance = "exact" if rtol == 0 and atol == 0 else f"rtol={rtol:g}, atol={atol:g}"
+    if outcome.reproduced:
+        console.print(f"[bold green]REPRODUCED[/bold green] {outcome.version} as {outcome.rerun} ({tolerance})")
+        return
+    bad = sum(not row.ok for row in outcome.rows)
+    console.print(f"[bold red]DIVERGED[/bold red] {outcome.version} vs {outcome.rerun}: "
+                  f"{bad} of {len(outcome.rows)} metrics differ ({tolerance})")
+    for key, before, after in outcome.environment:
+        console.print(f"  environment {key}: {before} -> {after}")
+    if not outcome.environment:
+        console.print("  environment: identical (versions, device, precision)")
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)

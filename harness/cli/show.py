@@ -1,0 +1,285 @@
+"""`python -m harness show VERSION`: one version in full.
+
+    python -m harness show 3.4
+    python -m harness show 2.6 notebook.txt --format markdown
+    python -m harness show 3.4 --config > 3.4.yaml      # the full resolved config, as YAML
+
+Header (version, status, parent, times, source), notes, commands, lineage (ancestors up to the root and
+children among the inputs), hyper-parameters, final metrics, summary (peak memory, epochs, weights and
+whether they still exist), data fingerprint, environment, recorded samples, and the run's warnings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from harness.cli.present import MISSING, aligned, dumps, text
+from harness.compare import lookup
+from harness.errors import UserError
+
+SECTION_ORDER = ("run", "notes", "commands", "lineage", "hyper-parameters", "train metrics", "eval metrics",
+                 "summary", "data", "environment", "samples", "warnings")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("show", help="one version in full: config, environment, metrics, lineage",
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("version", metavar="VERSION", help="a version (or a file that holds one run)")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="more inputs besides the logs directory: notebooks, Trainer stdout, output dirs")
+    lookup.add_input_options(parser)
+    parser.add_argument("--format", choices=("rich", "text", "json", "markdown"), default="rich",
+                        help="output format (default: rich)")
+    parser.add_argument("--config", action="store_true", help="print only the full resolved config, as YAML")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    inputs = lookup.load(args.logs_dir, [*args.paths, *args.sources, *lookup.split_specs([args.version])[1]],
+                         args.stale_after, args.use_cache)
+    record = lookup.pick(args.version, inputs)
+    if args.config:
+        sys.stdout.write(config_yaml(record))
+        return 0
+    doc = describe(record, inputs)
+    if args.format == "json":
+        sys.stdout.write(dumps(doc))
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(doc))
+    elif args.format == "text":
+        sys.stdout.write(render_text(doc))
+    else:
+        render_rich(doc)
+    return 0
+
+
+def config_yaml(run) -> str:
+    import yaml
+
+    if not run.config:
+        how = f"; its command: {run.commands[0]}" if run.commands else ""
+        raise UserError(f"version {run.version} ({run.where}) records no resolved config{how}")
+    return yaml.safe_dump(run.config, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+# ---- what is known about one version ----
+
+
+def weights_info(run, logs_dir: str | None) -> dict[str, Any] | None:
+    """Where the final weights were saved and whether they are still there (run logs only)."""
+    from harness.train.checkpoints import has_weights
+
+    path = run.summary.get("weights") or run.fields.get("output_dir")
+    if not path:
+        return None
+    path = str(path)
+    candidates = [path]
+    if not os.path.isabs(path):
+        base = os.path.dirname(os.path.abspath(logs_dir or os.path.dirname(run.source) or "."))
+        candidates.append(os.path.join(base, path))  # relative to the project the logs belong to
+    exists = any(has_weights(c) for c in candidates)
+    return {"path": path, "exists": exists}
+
+
+def describe(run, inputs: lookup.Inputs) -> dict[str, Any]:
+    """Everything `show` prints, as plain data (the json format is exactly this)."""
+    from harness.compare.review import collapse, same_eval_file, stale
+
+    ancestors = lookup.ancestors(run, inputs.runs)
+    remarks = []
+    shared = same_eval_file(run)
+    if shared:
+        remarks.append(f"evaluation file is the training file ({shared}); its eval metrics are not held-out")
+    remarks += [r for r in (collapse(run), stale(run)) if r]
+    sources = {run.source, *(m.rsplit(":", 1)[0] for m in run.merged_from)}
+    parse_warnings = [str(w) for w in inputs.warnings if w.path in sources]
+    return {
+        "version": run.version,
+        "status": run.status,
+        "parent": run.parent,
+        "started": run.started,
+        "ended": run.ended,
+        "source": run.where,
+        "source_kind": run.source_kind,
+        "merged_from": run.merged_from,
+        "resumed": run.resumed,
+        "notes": run.notes,
+        "commands": run.commands,
+        "lineage": {
+            "ancestors": [{"version": v, "found": r is not None, "status": r.status if r else None}
+                          for v, r in ancestors],
+            "children": lookup.children(run, inputs.runs),
+        },
+        "hyperparameters": run.hyperparameters,
+        "train_metrics": run.train_metrics,
+        "eval_metrics": run.eval_metrics,
+        "epochs": run.epochs,
+        "cumulative_epochs": run.cumulative_epochs,
+        "summary": run.summary,
+        "weights": weights_info(run, inputs.logs_dir),
+        "model": run.model,
+        "data": run.data,
+        "environment": run.environment,
+        "samples": run.samples,
+        "history_points": len(run.history),
+        "errors": run.errors,
+        "warnings": run.warnings,
+        "remarks": remarks,
+        "parse_warnings": parse_warnings,
+        "config": run.config,
+    }
+
+
+def _unit(key: str, value: Any) -> str:
+    """The units logparse normalised to (docs/TABLE.md), so that `12` reads as `12 GF`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    if key.endswith("_runtime"):
+        return " s"
+    if key == "total_flos":
+        return " GF"
+    if "_mem_" in key or key.endswith("_memory_mb"):
+        return " MB"
+    return ""
+
+
+def _lineage_line(doc: dict) -> str:
+    chain = [a["version"] + ("" if a["found"] else " (not among the inputs)") for a in doc["lineage"]["ancestors"]]
+    return " -> ".join(chain + [doc["version"]])
+
+
+def _data_pairs(data: dict) -> list[tuple[str, str]]:
+    pairs = []
+    for item in data.get("files") or []:
+        if not isinstance(item, dict):
+            continue
+        size = item.get("size")
+        sha = str(item.get("sha256") or "")
+        detail = ", ".join(x for x in (f"{size} bytes" if size is not None else "",
+                                        f"sha256 {sha[:16]}" if sha else "") if x)
+        where = str(item.get("path", MISSING)) + (f" ({detail})" if detail else "")
+        pairs.append((str(item.get("role", "file")), where))
+    pairs += [(k, text(v)) for k, v in data.items() if k != "files"]
+    return pairs
+
+
+def _summary_pairs(doc: dict) -> list[tuple[str, str]]:
+    summary = dict(doc["summary"])
+    pairs = []
+    if "peak_memory_mb" in summary:
+        kind = summary.pop("peak_memory_kind", None)
+        pairs.append(("peak memory", f"{text(summary.pop('peak_memory_mb'))} MB" + (f" ({kind})" if kind else "")))
+    pairs.append(("epochs", text(doc["epochs"])))
+    pairs.append(("cumulative epochs", text(doc["cumulative_epochs"])))
+    summary.pop("cumulative_epochs", None)
+    summary.pop("weights", None)
+    if doc["weights"]:
+        state = "present" if doc["weights"]["exists"] else "missing: deleted or moved"
+        pairs.append(("weights", f"{doc['weights']['path']} [{state}]"))
+    pairs += [(k, text(v)) for k, v in summary.items()]
+    pairs.append(("logged points", str(doc["history_points"])))
+    return pairs
+
+
+def sections(doc: dict) -> list[tuple[str, str, list]]:
+    """(title, kind, rows): kind `kv` has (key, value) rows, `lines` has text lines."""
+    header = [("status", text(doc["status"])), ("parent", text(doc["parent"])),
+              ("started", text(doc["started"])), ("ended", text(doc["ended"])),
+              ("source", f"{doc['source']} ({doc['source_kind']})")]
+    header += [("also in", m) for m in doc["merged_from"]]
+    header += [("resumed", r) for r in doc["resumed"]]
+    out: list[tuple[str, str, list]] = [("run", "kv", header)]
+    if doc["notes"]:
+        out.append(("notes", "lines", doc["notes"].split("\n")))
+    if doc["commands"]:
+        out.append(("commands", "lines", doc["commands"]))
+    children = doc["lineage"]["children"]
+    out.append(("lineage", "kv", [("chain", _lineage_line(doc)),
+                                  ("children", ", ".join(children) if children else "(none among the inputs)")]))
+    if doc["hyperparameters"]:
+        out.append(("hyper-parameters", "kv", [(k, text(v)) for k, v in doc["hyperparameters"].items()]))
+    for split in ("train", "eval"):
+        metrics = doc[f"{split}_metrics"]
+        if metrics:
+            out.append((f"{split} metrics", "kv", [(k, text(v) + _unit(k, v)) for k, v in sorted(metrics.items())]))
+    out.append(("summary", "kv", _summary_pairs(doc)))
+    if doc["data"]:
+        out.append(("data", "kv", _data_pairs(doc["data"])))
+    if doc["model"]:
+        out.append(("model", "kv", [(k, text(v)) for k, v in doc["model"].items()]))
+    if doc["environment"]:
+        out.append(("environment", "kv", [(k, text(v)) for k, v in doc["environment"].items()]))
+    samples = []
+    for item in doc["samples"]:
+        if isinstance(item, dict):
+            who = f" [{item['version']}]" if item.get("version") else ""
+            samples.append((f"prompt{who}", text(item.get("prompt"), None)))
+            samples.append(("output", text(item.get("output"), None)))
+    if samples:
+        out.append(("samples", "kv", samples))
+    problems = ([f"error: {e}" for e in doc["errors"]] + [f"warning: {w}" for w in doc["warnings"]]
+                + [f"remark: {r}" for r in doc["remarks"]] + [f"parse: {p}" for p in doc["parse_warnings"]])
+    if problems:
+        out.append(("warnings", "lines", problems))
+    return out
+
+
+# ---- renderers ----
+
+
+def render_text(doc: dict) -> str:
+    lines = [f"version {doc['version']}"]
+    for title, kind, rows in sections(doc):
+        lines.append(f"{title}:")
+        if kind == "kv":
+            lines += aligned([(k + ":", v) for k, v in rows])
+        else:
+            lines += [f"  {row}" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _md(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
+
+
+def render_markdown(doc: dict) -> str:
+    lines = [f"## Version {doc['version']}"]
+    for title, kind, rows in sections(doc):
+        lines += ["", f"### {title[:1].upper() + title[1:]}", ""]
+        if kind == "kv":
+            lines += ["| key | value |", "|---|---|"] + [f"| {_md(k)} | {_md(v)} |" for k, v in rows]
+        elif title == "commands":
+            lines += ["```"] + rows + ["```"]
+        else:
+            lines += [f"> {row}" if title == "notes" else f"- {_md(row)}" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_rich(doc: dict, console=None) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from harness.cli.present import console as make_console
+
+    console = console or make_console()
+    status = doc["status"] or "unknown"
+    colour = {"finished": "green", "crashed": "red", "stale": "red", "interrupted": "yellow",
+              "running": "cyan"}.get(status, "white")
+    console.rule(Text.assemble(("version ", "bold"), (doc["version"], "bold"), "  ", (f"[{status}]", colour)))
+    for title, kind, rows in sections(doc):
+        console.print(Text(title, style="bold underline"))
+        if kind == "kv":
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(width=0)  # the indent
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column(overflow="fold")
+            for key, value in rows:
+                grid.add_row("", key, Text(value))
+            console.print(grid)
+        else:
+            style = "yellow" if title == "warnings" else ""
+            for row in rows:
+                console.print(Text("  " + row, style=style), overflow="fold")

@@ -1,0 +1,158 @@
+"""A Table as text: markdown, csv, json, latex, html (deterministic, byte for byte), or a rich table.
+
+Best values are marked where the format can show it (markdown `**`, latex `\\textbf`, html `<strong>`,
+rich bold); csv and json carry raw values only. Warnings follow the table in each format's own way
+(csv has no room for them: the caller prints them on stderr).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from typing import Any
+
+from harness.compare.table import Column, Table, format_cell
+
+TEXT_FORMATS = ("markdown", "csv", "json", "latex", "html")
+FORMATS = ("rich",) + TEXT_FORMATS
+
+
+def render(table: Table, fmt: str) -> str:
+    """Any text format; `rich` renders at a fixed width (for files and tests, not for a terminal)."""
+    if fmt == "rich":
+        return render_rich(table, width=None, color=False)
+    return _RENDERERS[fmt](table)
+
+
+def _cells(table: Table) -> list[list[tuple[str, bool]]]:
+    """Formatted cells with their best-value flag, row by row."""
+    return [
+        [(format_cell(col, row.get(col.key)), (i, col.key) in table.best) for col in table.columns]
+        for i, row in enumerate(table.rows)
+    ]
+
+
+def markdown(table: Table) -> str:
+    def esc(text: str) -> str:
+        if "|" not in text and "*" not in text and "\\" not in text:
+            return text
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
+
+    lines = ["| " + " | ".join(esc(c.header) for c in table.columns) + " |"]
+    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in table.columns) + "|")
+    for row in _cells(table):
+        lines.append("| " + " | ".join(f"**{esc(t)}**" if best and t else esc(t) for t, best in row) + " |")
+    if table.warnings:
+        lines += ["", "Warnings:", ""] + [f"- {esc(w)}" for w in table.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """JSON has no nan/inf: they travel as the strings Python prints."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def to_json(table: Table) -> str:
+    rows = [{c.key: _plain(row.get(c.key)) for c in table.columns} for row in table.rows]
+    doc = {"columns": [c.key for c in table.columns], "rows": rows, "warnings": table.warnings}
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.key for c in table.columns])
+    for row in table.rows:
+        writer.writerow([_csv_cell(row.get(c.key)) for c in table.columns])
+    return out.getvalue()
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+          "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "Δ": r"$\Delta$"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX.get(ch, ch) for ch in text)
+
+
+def latex(table: Table) -> str:
+    spec = "".join("r" if c.numeric else "l" for c in table.columns)
+    lines = [f"\\begin{{tabular}}{{{spec}}}", "\\hline"]
+    lines.append(" & ".join(latex_escape(c.header) for c in table.columns) + " \\\\")
+    lines.append("\\hline")
+    for row in _cells(table):
+        cells = [f"\\textbf{{{latex_escape(t)}}}" if best and t else latex_escape(t) for t, best in row]
+        lines.append(" & ".join(cells) + " \\\\")
+    lines += ["\\hline", "\\end{tabular}"]
+    lines += [f"% warning: {' '.join(w.split())}" for w in table.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def to_html(table: Table) -> str:
+    def cell(tag: str, column: Column, text: str, best: bool = False) -> str:
+        align = ' class="num"' if column.numeric else ""
+        body = html.escape(text)
+        return f"<{tag}{align}>{'<strong>' + body + '</strong>' if best and text else body}</{tag}>"
+
+    lines = ["<table>", "<thead>", "<tr>" + "".join(cell("th", c, c.header) for c in table.columns) + "</tr>",
+             "</thead>", "<tbody>"]
+    for row in _cells(table):
+        lines.append("<tr>" + "".join(cell("td", c, t, b) for c, (t, b) in zip(table.columns, row)) + "</tr>")
+    lines += ["</tbody>", "</table>"]
+    if table.warnings:
+        lines += ['<ul class="warnings">'] + [f"<li>{html.escape(w)}</li>" for w in table.warnings] + ["</ul>"]
+    return "\n".join(lines) + "\n"
+
+
+_RENDERERS = {"markdown": markdown, "csv": to_csv, "json": to_json, "latex": latex, "html": to_html}
+
+
+def rich_table(table: Table):
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    out = RichTable(show_lines=False, header_style="bold")
+    for column in table.columns:
+        out.add_column(column.header, justify="right" if column.numeric else "left", overflow="fold")
+    for row in _cells(table):
+        out.add_row(*(Text(t, style="bold green" if best and t else "") for t, best in row))
+    return out
+
+
+def render_rich(table: Table, width: int | None = None, color: bool = False, console=None) -> str | None:
+    """Print to `console` (a terminal), or return the text at `width` (None: as wide as the table needs)."""
+    from rich.console import Console
+    from rich.measure import Measurement
+    from rich.text import Text
+
+    renderable = rich_table(table)
+    target = console
+    if target is None:
+        probe = Console(width=10_000, file=io.StringIO(), color_system=None)
+        needed = Measurement.get(probe, probe.options, renderable).maximum
+        longest = max((len(w) + len("warning: ") for w in table.warnings), default=0)
+        target = Console(width=width or max(needed, longest, 40), file=io.StringIO(),
+                         color_system="standard" if color else None, force_terminal=color, legacy_windows=False)
+    target.print(renderable)
+    for warning in table.warnings:
+        target.print(Text("warning: " + warning, style="yellow"), overflow="fold")
+    if console is None:
+        return target.file.getvalue()
+    return None

@@ -1,0 +1,227 @@
+"""Parent links between versions: resolving them, epochs along a chain, and the lineage tree."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.compare.records import RUNLOG, Run, version_key
+
+# The trailing version-like token of a path's last component: `finetuned_model_v2.6` -> `2.6`.
+_TRAILING_RE = re.compile(r"(?:^|[^A-Za-z0-9])v?(\d+(?:\.\d+)*)$")
+_CHECKPOINT_RE = re.compile(r"checkpoint-\d+")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def version_named_by(path: str, versions: set[str], own: str) -> str | None:
+    """The version among `versions` whose output directory `path` names, if any."""
+    path = str(path).strip().rstrip("/\\")
+    if not path:
+        return None
+    parts = re.split(r"[/\\]", path)
+    last = parts[-1]
+    if _CHECKPOINT_RE.fullmatch(last) and len(parts) > 1:
+        if f"{parts[-2]}/{last}" in versions and f"{parts[-2]}/{last}" != own:
+            return f"{parts[-2]}/{last}"
+        last = parts[-2]
+    candidates = [last]
+    m = _TRAILING_RE.search(last)
+    if m:
+        candidates.append(m.group(1))
+    for candidate in candidates:
+        if candidate in versions and candidate != own:
+            return candidate
+    return None
+
+
+def resolve_parents(runs: list[Run]) -> None:
+    """Parents for runs that do not state one: Hydra `init_from`, else the model path naming a version.
+
+    Run logs state their parent (or its absence) themselves, so they are left as written.
+    """
+    versions = {run.version for run in runs}
+    for run in runs:
+        if run.parent or run.source_kind == RUNLOG:
+            continue
+        init_from = run.hyperparameters.get("init_from")
+        if init_from not in (None, "", False):
+            named = version_named_by(str(init_from), versions, run.version)
+            run.parent = named or str(init_from)
+            continue
+        model = run.hyperparameters.get("model")
+        if isinstance(model, str):
+            run.parent = version_named_by(model, versions, run.version)
+
+
+def final_epoch(run: Run) -> float | None:
+    epoch = _number(run.train_metrics.get("epoch"))
+    if epoch is None:
+        for entry in reversed(run.history):
+            epoch = _number(entry.get("epoch"))
+            if epoch is not None:
+                break
+    return epoch
+
+
+def fill_epochs(runs: list[Run]) -> None:
+    """`epochs` (this run) and `cumulative_epochs` (summed up the parent chain) for every run."""
+    by_version: dict[str, Run] = {}
+    for run in sorted(runs, key=lambda r: (version_key(r.version), r.source, r.line)):
+        by_version.setdefault(run.version, run)
+        run.epochs = final_epoch(run)
+        if run.epochs is None:
+            run.epochs = _number(run.hyperparameters.get("num_train_epochs"))
+    memo: dict[int, float | None] = {}
+    for run in runs:
+        run.cumulative_epochs = _cumulative(run, by_version, memo, set())
+
+
+def _cumulative(run: Run, by_version: dict[str, Run], memo: dict[int, float | None], seen: set[int]):
+    if id(run) in memo:
+        return memo[id(run)]
+    stated = _number(run.summary.get("cumulative_epochs"))
+    if stated is not None or run.epochs is None:
+        result = stated
+    elif not run.parent:
+        result = run.epochs
+    else:
+        parent = by_version.get(run.parent)
+        if parent is None or id(parent) in seen:
+            result = None  # a missing link or a cycle: unknown, not a guess
+        else:
+            upstream = _cumulative(parent, by_version, memo, seen | {id(run)})
+            result = None if upstream is None else upstream + run.epochs
+    memo[id(run)] = result
+    return result
+
+
+@dataclass
+class Node:
+    version: str
+    run: Run | None  # None: a parent named by some run but not among the inputs
+    children: list[Node] = field(default_factory=list)
+    note: str = ""
+
+
+def build_tree(runs: list[Run]) -> list[Node]:
+    """Root nodes, children in natural version order. A parent cycle is cut at its lowest version."""
+    ordered = sorted(runs, key=lambda r: (version_key(r.version), r.source, r.line))
+    nodes = [Node(run.version, run) for run in ordered]
+    first: dict[str, Node] = {}
+    for node in nodes:
+        first.setdefault(node.version, node)
+    cut = _cycle_cuts(nodes, first)
+    roots: list[Node] = []
+    missing: dict[str, Node] = {}
+    for node in nodes:
+        parent = node.run.parent
+        if id(node) in cut:
+            node.note = "parent cycle"
+            roots.append(node)
+        elif not parent or parent == node.version:
+            roots.append(node)
+        elif parent in first:
+            first[parent].children.append(node)
+        else:
+            if parent not in missing:
+                missing[parent] = Node(parent, None, note="not among the inputs")
+            missing[parent].children.append(node)
+    roots.extend(missing.values())
+    roots.sort(key=lambda n: version_key(n.version))
+    return roots
+
+
+def _cycle_cuts(nodes: list[Node], first: dict[str, Node]) -> set[int]:
+    """Nodes whose parent link closes a cycle (each node has at most one parent: walk up, O(n))."""
+    state: dict[int, int] = {}  # 1: on the current walk, 2: done
+    cuts: set[int] = set()
+    for start in nodes:
+        path: list[Node] = []
+        node: Node | None = start
+        while node is not None and id(node) not in state:
+            state[id(node)] = 1
+            path.append(node)
+            parent = node.run.parent if node.run else None
+            node = first.get(parent) if parent and parent != node.version else None
+        if node is not None and state.get(id(node)) == 1:
+            cycle = path[path.index(node):]
+            cuts.add(id(min(cycle, key=lambda n: version_key(n.version))))
+        for visited in path:
+            state[id(visited)] = 2
+    return cuts
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def label(node: Node) -> str:
+    run = node.run
+    if run is None:
+        return f"{node.version} ({node.note})"
+    parts = [node.version]
+    if run.status:
+        parts.append(f"[{run.status}]")
+    loss = _number(run.eval_metrics.get("eval_loss"))
+    if loss is not None:
+        parts.append(f"eval_loss={loss:.4f}")
+    if run.epochs is not None:
+        parts.append(f"epochs={_fmt(run.epochs)}")
+    if run.cumulative_epochs is not None:
+        parts.append(f"cumulative={_fmt(run.cumulative_epochs)}")
+    if node.note:
+        parts.append(f"({node.note})")
+    return "  ".join(parts)
+
+
+def tree_lines(roots: list[Node]) -> list[str]:
+    """The tree as plain text, one version a line, with box-drawing guides."""
+    out: list[str] = []
+    stack: list[tuple[Node, str, str]] = [(root, "", "") for root in reversed(roots)]
+    while stack:  # iterative: a chain of thousands of fine-tunes must not hit the recursion limit
+        node, guide, child_prefix = stack.pop()
+        out.append(guide + label(node))
+        for i, child in reversed(list(enumerate(node.children))):
+            last = i == len(node.children) - 1
+            stack.append((child, child_prefix + ("└── " if last else "├── "),
+                          child_prefix + ("    " if last else "│   ")))
+    return out
+
+
+def tree_dict(roots: list[Node]) -> list[dict[str, Any]]:
+    def one(node: Node) -> dict[str, Any]:
+        run = node.run
+        return {
+            "version": node.version,
+            "found": run is not None,
+            "status": run.status if run else None,
+            "source": run.where if run else None,
+            "note": node.note,
+            "children": [one(c) for c in node.children],
+        }
+
+    return [one(root) for root in roots]
+
+
+def rich_tree(roots: list[Node]):
+    from rich.text import Text
+    from rich.tree import Tree
+
+    top = Tree("versions", guide_style="dim")
+
+    def add(parent, node: Node) -> None:
+        style = "dim" if node.run is None else ""
+        branch = parent.add(Text(label(node), style=style))
+        for child in node.children:
+            add(branch, child)
+
+    for root in roots:
+        add(top, root)
+    return top

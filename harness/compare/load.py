@@ -1,0 +1,354 @@
+"""Every input shape -> Run records: `load_runs(paths)` is the one entry point the commands use.
+
+Shapes: run logs (docs/LOG_FORMAT.md), Trainer stdout saved to a file, hand-kept notebooks of many
+versions, and Trainer's JSON files. Reading never raises on bad input: whatever is wrong becomes a
+ParseWarning naming the file and line, and every other file still yields its runs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from harness.compare import cache as parsecache
+from harness.compare import cmdline, lineage
+from harness.compare.readers.text import BANNER_RE, TRAINER_MARK_RE, parse_notebook, parse_trainer_stdout
+from harness.compare.readers.trainer_json import JSON_NAMES, parse_json_dir
+from harness.compare.records import NOTEBOOK, RUNLOG, TRAINER_JSON, TRAINER_STDOUT, ParseWarning, Run, version_key
+from harness.runlog.reader import MAGIC, parse_runlog
+
+TEXT_SUFFIXES = (".log", ".txt")
+MAX_BYTES = 64 * 2**20  # a log bigger than this is read up to here, with a warning
+_BINARY_PROBE = 8192
+_KIND_RANK = {RUNLOG: 0, NOTEBOOK: 1, TRAINER_STDOUT: 2, TRAINER_JSON: 3}
+# Metrics that differ between two records of one run only by how they were printed or timed.
+_NOT_COMPARED = ("_runtime", "_per_second", "total_flos", "_mem_", "_samples")
+_COMPARED_HYPERPARAMETERS = ("learning_rate", "num_train_epochs", "per_device_train_batch_size")
+
+
+def load_runs(
+    paths: Iterable[str] | str,
+    stale_after: float = 30.0,
+    now: float | None = None,
+    max_bytes: int = MAX_BYTES,
+    cache=None,
+) -> tuple[list[Run], list[ParseWarning]]:
+    """Runs from files and directories (searched recursively), in natural version order.
+
+    `stale_after`: minutes since a `running` run log was last written after which it counts as `stale`.
+    Same-version records that agree are merged into one Run (`merged_from`); ones that disagree are all
+    kept, for the reviewer to see. `cache`: a parsecache.ParseCache; text files it holds unchanged are not
+    read again.
+    """
+    if isinstance(paths, str):
+        paths = [paths]
+    warnings: list[ParseWarning] = []
+    texts, json_dirs = discover(paths, warnings)
+    runs: list[Run] = []
+    cached = cache.lookup(texts) if cache is not None else {}
+    for path in texts:
+        if path in cached:
+            found, problems = cached[path]
+        else:
+            before = parsecache.stat(path) if cache is not None else None
+            found, problems = read_text_file(path, max_bytes)
+            if cache is not None:
+                cache.store(path, before, found, problems)
+        runs.extend(found)
+        warnings.extend(problems)
+    for directory, names in json_dirs.items():
+        found, problems = read_json_dir(directory, names, max_bytes)
+        runs.extend(found)
+        warnings.extend(problems)
+    finish(runs, stale_after, time.time() if now is None else now)
+    runs = merge_duplicates(runs)
+    lineage.resolve_parents(runs)
+    lineage.fill_epochs(runs)
+    runs.sort(key=lambda r: (version_key(r.version), r.source, r.line))
+    return runs, sorted(set(warnings))
+
+
+def discover(paths: Iterable[str], warnings: list[ParseWarning]) -> tuple[list[str], dict[str, list[str]]]:
+    """(text files, {directory: [Trainer JSON file names]}), each file once, in a stable order."""
+    texts: dict[str, None] = {}
+    json_dirs: dict[str, list[str]] = {}
+
+    def add_json(path: str) -> None:
+        directory, name = os.path.split(path)
+        names = json_dirs.setdefault(directory or ".", [])
+        if name not in names:
+            names.append(name)
+
+    for path in paths:
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    if name in JSON_NAMES:
+                        add_json(full)
+                    elif name.endswith(TEXT_SUFFIXES):
+                        texts.setdefault(full, None)
+        elif os.path.isfile(path):
+            if path.endswith(".json"):
+                add_json(path)
+            else:
+                texts.setdefault(path, None)
+        else:
+            warnings.append(ParseWarning(path, 0, "no such file or directory"))
+    return list(texts), json_dirs
+
+
+def read_bytes(path: str, max_bytes: int) -> tuple[bytes | None, list[ParseWarning]]:
+    """The file's bytes (at most `max_bytes`, cut at a line end), or None when it is not worth reading."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return None, [ParseWarning(path, 0, f"cannot read: {exc.strerror or exc}")]
+    if not data:
+        return None, [ParseWarning(path, 0, "empty file; skipped")]
+    if b"\0" in data[:_BINARY_PROBE]:
+        return None, [ParseWarning(path, 0, "binary file; skipped")]
+    warnings = []
+    if len(data) > max_bytes:
+        data = data[:max_bytes]
+        cut = data.rfind(b"\n")
+        data = data[: cut + 1] if cut > 0 else data
+        lineno = data.count(b"\n") + 1
+        warnings.append(ParseWarning(path, lineno, f"file larger than {max_bytes // 2**20} MiB; the rest is ignored"))
+    return data, warnings
+
+
+def decode(data: bytes, path: str) -> tuple[str, list[ParseWarning]]:
+    """UTF-8; a file with no valid UTF-8 multi-byte text at all is Latin-1 (old notebooks)."""
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        text = data.decode("utf-8", errors="replace")
+        if any(ord(c) > 127 and c != "\ufffd" for c in text):
+            lineno = data.count(b"\n", 0, exc.start) + 1
+            return text, [ParseWarning(path, lineno, "invalid UTF-8 replaced by U+FFFD")]
+        return data.decode("latin-1"), []
+
+
+def read_text_file(path: str, max_bytes: int = MAX_BYTES) -> tuple[list[Run], list[ParseWarning]]:
+    data, warnings = read_bytes(path, max_bytes)
+    if data is None:
+        return [], warnings
+    text, problems = decode(data, path)
+    warnings.extend(problems)
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    try:
+        runs, problems = parse_text(path, text)
+    except Exception as exc:  # noqa: BLE001 - a reader bug must cost one file, not the whole table
+        return [], warnings + [ParseWarning(path, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
+    warnings.extend(problems)
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        mtime = None
+    for run in runs:
+        run.mtime = mtime
+    return runs, warnings
+
+
+def parse_text(path: str, text: str) -> tuple[list[Run], list[ParseWarning]]:
+    """Which shape is this text? Run log by its magic line, notebook by a version banner, Trainer
+    stdout by anything Trainer prints; none of these: no runs and no warning (not a log)."""
+    stem = _stem(path)
+    first = text[: text.find("\n")] if "\n" in text else text
+    first = first.rstrip()
+    if first == MAGIC:
+        run, warnings = parse_runlog(path, text, stem)
+        return [run], warnings
+    if first.startswith("#### run_clm.py log (format"):
+        run, warnings = parse_runlog(path, text, stem)
+        return [run], [ParseWarning(path, 1, "unknown run-log format; read as format 1")] + warnings
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if BANNER_RE.search(text):
+        runs, warnings = parse_notebook(path, lines)
+        if runs:
+            return runs, warnings
+    if TRAINER_MARK_RE.search(text):
+        return parse_trainer_stdout(path, lines, stem)
+    return [], []
+
+
+def _stem(path: str) -> str:
+    name = os.path.basename(path)
+    for suffix in TEXT_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)] or name
+    return name
+
+
+def read_json_dir(directory: str, names: list[str], max_bytes: int = MAX_BYTES):
+    contents: dict[str, bytes] = {}
+    warnings: list[ParseWarning] = []
+    for name in names:
+        data, problems = read_bytes(os.path.join(directory, name), max_bytes)
+        warnings.extend(problems)
+        if data is not None and not problems:
+            contents[name] = data
+    if not contents:
+        return [], warnings
+    try:
+        runs, problems = parse_json_dir(directory, contents)
+    except Exception as exc:  # noqa: BLE001 - as for text: one bad directory, not a crash
+        return [], warnings + [ParseWarning(directory, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
+    for run in runs:
+        run.mtime = max((_mtime(os.path.join(directory, n)) or 0.0) for n in contents) or None
+    return runs, warnings + problems
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
+# ---- after reading: the derived fields every command relies on ----
+
+
+def finish(runs: list[Run], stale_after: float, now: float) -> None:
+    for run in runs:
+        fill_from_history(run)
+        if run.source_kind == RUNLOG:
+            runlog_hyperparameters(run)
+            if run.status == "running" and run.mtime is not None and now - run.mtime > stale_after * 60:
+                run.status = "stale"
+        if "perplexity" not in run.eval_metrics:
+            loss = run.eval_metrics.get("eval_loss")
+            if isinstance(loss, (int, float)) and not isinstance(loss, bool):
+                try:
+                    run.eval_metrics["perplexity"] = math.exp(loss)
+                except OverflowError:
+                    run.eval_metrics["perplexity"] = math.inf
+
+
+def fill_from_history(run: Run) -> None:
+    """Metrics that only the periodic dicts carry (no metrics block pasted or printed)."""
+    last_eval = next((h for h in reversed(run.history) if "eval_loss" in h or _has_eval(h)), None)
+    if last_eval:
+        for key, value in last_eval.items():
+            if key.startswith("eval_") or key == "epoch":
+                run.eval_metrics.setdefault(key, value)
+    last_train = next((h for h in reversed(run.history) if "train_runtime" in h or "train_loss" in h), None)
+    if last_train:
+        for key, value in last_train.items():
+            if key.startswith("train_") or key in ("epoch", "total_flos"):
+                run.train_metrics.setdefault(key, value)
+
+
+def _has_eval(entry: dict[str, Any]) -> bool:
+    return any(k.startswith("eval_") for k in entry)
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """`{'train': {'lr': 1}}` -> `{'train.lr': 1}`."""
+    out: dict[str, Any] = {}
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict) and value:
+                out.update(flatten(value, name))
+            else:
+                out[name] = value
+    return out
+
+
+def runlog_hyperparameters(run: Run) -> None:
+    """From the resolved config (what ran), else the launch command; precision as the run reported it."""
+    options = flatten(run.config)
+    if run.commands:
+        run.args = cmdline.parse_args(run.commands[0])
+    hyper = cmdline.canonical(options) if options else cmdline.canonical(run.args)
+    precision = run.environment.get("precision")
+    if isinstance(precision, str) and precision:
+        hyper["precision"] = precision
+    for key in ("world_size",):
+        if run.environment.get(key) is not None:
+            hyper[key] = run.environment[key]
+    if run.fields.get("seed") and "seed" not in hyper:
+        hyper["seed"] = cmdline.parse_args(f"--seed {run.fields['seed']}").get("seed")
+    if run.model.get("init_from") is not None:
+        hyper.setdefault("init_from", run.model["init_from"])
+    model_cfg = run.config.get("model") if isinstance(run.config.get("model"), dict) else {}
+    if not hyper.get("model") and model_cfg.get("model_type"):
+        hyper["model"] = f"{model_cfg['model_type']} (scratch)"  # trained from a config, not a checkpoint
+    run.hyperparameters = {**hyper, **run.hyperparameters}
+
+
+# ---- same version, several records ----
+
+
+def comparable_metrics(run: Run) -> dict[str, float]:
+    out = {}
+    for metrics in (run.train_metrics, run.eval_metrics):
+        for key, value in metrics.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not any(
+                part in key for part in _NOT_COMPARED
+            ):
+                out[key] = float(value)
+    for key in _COMPARED_HYPERPARAMETERS:
+        value = run.hyperparameters.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[f"hp:{key}"] = float(value)
+    return out
+
+
+def close(a: float, b: float) -> bool:
+    """Equal up to how Trainer prints: 4 decimals in metrics blocks, 4 significant digits in 5.x dicts."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if a == b:
+        return True
+    return abs(a - b) <= 5.01e-5 or abs(a - b) <= 5e-4 * max(abs(a), abs(b))
+
+
+def agree(a: Run, b: Run) -> bool:
+    ma, mb = comparable_metrics(a), comparable_metrics(b)
+    return all(close(ma[k], mb[k]) for k in ma.keys() & mb.keys())
+
+
+def merge_duplicates(runs: list[Run]) -> list[Run]:
+    """One Run per version where all its records agree; the richest source (run log first) leads."""
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(run.version, []).append(run)
+    out: list[Run] = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.extend(group)
+            continue
+        group.sort(key=lambda r: (_KIND_RANK.get(r.source_kind, 9), r.source, r.line))
+        kept: list[Run] = []
+        for run in group:
+            home = next((k for k in kept if agree(k, run)), None)
+            if home is None:
+                kept.append(run)
+            else:
+                _absorb(home, run)
+        out.extend(kept)
+    return out
+
+
+def _absorb(home: Run, other: Run) -> None:
+    home.merged_from.append(other.where)
+    for mine, theirs in ((home.train_metrics, other.train_metrics), (home.eval_metrics, other.eval_metrics),
+                         (home.hyperparameters, other.hyperparameters)):
+        for key, value in theirs.items():
+            mine.setdefault(key, value)
+    home.parent = home.parent or other.parent
+    home.status = home.status or other.status
+    if not home.history:
+        home.history = other.history

@@ -1,0 +1,213 @@
+"""Readers for free-form text: Trainer stdout saved to a file, and hand-kept notebooks of many versions.
+
+Both are scanned by `scan`, which picks out what Trainer printed (periodic dicts, metrics blocks, the
+`***** Running training *****` banner), launch commands, and tracebacks; what is left is prose (notes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.compare import cmdline
+from harness.compare.records import NOTEBOOK, TRAINER_STDOUT, ParseWarning, Run
+from harness.runlog.trainer_text import find_periodic, is_progress, metrics_header, metrics_line
+
+# `######## Version 2.7 ########`, `=== v3 ===`, `## Versión 1.2: lr sweep ##`
+BANNER_RE = re.compile(
+    r"^[ \t]*(?:[#=*~]+|-{3,})[ \t]*(?:version|versi[oó]n|ver\.?|v)[ \t]*[:#.]?[ \t]*"
+    r"([A-Za-z0-9][A-Za-z0-9._+-]*)(?:[ \t]*[#=*~-]*[ \t]*|[ \t]+[^\n]*?[#=*~]{2,}[ \t]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_DECORATION_RE = re.compile(r"[ \t]*[#=*~-]{3,}[ \t]*")
+TRAINER_MARK_RE = re.compile(
+    r"\*{5} (?:\w+ metrics|Running training) \*{5}"
+    r"|\{\s*['\"](?:loss|eval_\w+|train_runtime|epoch)['\"]\s*:"
+)
+_TRAINER_KEY_RE = re.compile(r"['\"](?:loss|eval_\w+|train_\w+|epoch|learning_rate|grad_norm)['\"]\s*:")
+_TRAINER_KEYS = {"loss", "epoch", "step", "learning_rate", "grad_norm", "train_runtime", "train_loss"}
+_CHATTER_RE = re.compile(r"\s{2,}[A-Z][^=]*? = \S+\s*$|.*\*{5} Running \w+ \*{5}")
+_INFO = (
+    (re.compile(r"Num Epochs = ([\d.]+)"), "num_train_epochs"),
+    (re.compile(r"Instantaneous batch size per device = (\d+)"), "per_device_train_batch_size"),
+    (re.compile(r"Gradient Accumulation steps = (\d+)"), "gradient_accumulation_steps"),
+    (re.compile(r"Total train batch size \(.*\) = (\d+)"), "total_train_batch_size"),
+)
+
+
+@dataclass
+class Scan:
+    """What one stretch of text holds."""
+
+    commands: list[tuple[int, str]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    prose: list[str] = field(default_factory=list)
+    traceback: str | None = None  # the exception line, when a traceback was pasted
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+def banner_version(line: str) -> str | None:
+    m = BANNER_RE.match(line)
+    if not m:
+        return None
+    version = m.group(1).rstrip("._+-")
+    if len(version) > 1 and version[0] in "vV" and version[1].isdigit():
+        version = version[1:]
+    return version or None
+
+
+def _command_at(lines: list[str], i: int) -> tuple[str, int]:
+    """The command starting at line i, with `\\` continuation lines joined; (text, next index)."""
+    parts = [lines[i].strip()]
+    while parts[-1].endswith("\\") and i + 1 < len(lines):
+        i += 1
+        parts[-1] = parts[-1][:-1]
+        parts.append(lines[i].strip())
+    text = " ".join(p.strip() for p in parts)
+    return re.sub(r"^\s*[$>%!]\s*", "", text), i + 1
+
+
+class _Scanner:
+    def __init__(self, path: str, lines: list[str], first_lineno: int, warnings: list[ParseWarning]):
+        self.path = path
+        self.lines = lines
+        self.first = first_lineno
+        self.warnings = warnings
+        self.scan = Scan()
+        self.block: dict[str, Any] | None = None
+
+    def run(self) -> Scan:
+        i, lines = 0, self.lines
+        while i < len(lines):
+            i = self.line(i, lines[i])
+        return self.scan
+
+    def line(self, i: int, line: str) -> int:
+        lineno = self.first + i
+        if self.block is not None:
+            item = metrics_line(line)
+            if item is not None:
+                self.block[item[0]] = item[1]
+                return i + 1
+            self.block = None
+        split = metrics_header(line)
+        if split:
+            self.block = self.scan.metrics[split] = {}
+            self.scan.lines.setdefault(f"{split}_metrics", lineno)
+        elif "{" in line and self.periodic(lineno, line):
+            pass
+        elif ".py" in line and cmdline.looks_like_command(line):
+            command, nxt = _command_at(self.lines, i)
+            self.scan.commands.append((lineno, command))
+            return nxt
+        else:
+            self.other(lineno, line)
+        return i + 1
+
+    def periodic(self, lineno: int, line: str) -> bool:
+        """True when the line was a Trainer dict (read, or reported as unreadable)."""
+        found, _ = find_periodic(line)
+        if found is not None and (_TRAINER_KEYS & found.keys() or any(k.startswith("eval_") for k in found)):
+            self.scan.history.append(found)
+            self.scan.lines.setdefault("training", lineno)
+            return True
+        if found is None and _TRAINER_KEY_RE.search(line):
+            self.warnings.append(ParseWarning(self.path, lineno, "Trainer dict is not readable (truncated?)"))
+            return True
+        return False
+
+    def other(self, lineno: int, line: str) -> None:
+        scan = self.scan
+        if "Traceback (most recent call last)" in line:
+            scan.traceback = scan.traceback or "Traceback"
+            scan.lines.setdefault("traceback", lineno)
+        elif scan.traceback == "Traceback" and re.match(r"[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b", line):
+            scan.traceback = line.strip()
+        if " = " in line:
+            for regex, key in _INFO:
+                m = regex.search(line)
+                if m:
+                    scan.info[key] = float(m.group(1)) if "." in m.group(1) else int(m.group(1))
+            if _CHATTER_RE.match(line):
+                return
+        stripped = line.strip()
+        if stripped and not is_progress(line) and not _DECORATION_RE.fullmatch(line):
+            scan.prose.append(stripped)
+
+
+def scan(path: str, lines: list[str], first_lineno: int, warnings: list[ParseWarning]) -> Scan:
+    return _Scanner(path, lines, first_lineno, warnings).run()
+
+
+def _status(found: Scan, train_metrics: dict[str, Any]) -> str | None:
+    if found.traceback:
+        return "interrupted" if "KeyboardInterrupt" in found.traceback else "crashed"
+    if train_metrics or any("train_runtime" in h for h in found.history):
+        return "finished"
+    return None
+
+
+def _main_command(commands: list[tuple[int, str]]) -> str | None:
+    """The run_clm.py launch when there is one (the last: earlier ones tend to be failed attempts)."""
+    for _, command in reversed(commands):
+        if "run_clm" in command:
+            return command
+    return commands[-1][1] if commands else None
+
+
+def run_from_scan(found: Scan, version: str, path: str, kind: str, line: int) -> Run:
+    metrics = dict(found.metrics)
+    train = metrics.pop("train", {})
+    evals = metrics.pop("eval", {})
+    for other in metrics.values():
+        evals.update({k: v for k, v in other.items() if k not in evals})
+    command = _main_command(found.commands)
+    args = cmdline.parse_args(command) if command else {}
+    hyper = cmdline.canonical(args)
+    for key, value in found.info.items():
+        hyper.setdefault(key, value)
+    run = Run(
+        version=version,
+        source=path,
+        source_kind=kind,
+        line=line,
+        status=_status(found, train),
+        notes="\n".join(found.prose),
+        commands=[c for _, c in found.commands],
+        args=args,
+        history=found.history,
+        train_metrics=train,
+        eval_metrics=evals,
+        hyperparameters=hyper,
+        lines=dict(found.lines),
+    )
+    if found.traceback and found.traceback != "Traceback":
+        run.errors.append(found.traceback)
+    return run
+
+
+def parse_trainer_stdout(path: str, lines: list[str], version: str) -> tuple[list[Run], list[ParseWarning]]:
+    warnings: list[ParseWarning] = []
+    found = scan(path, lines, 1, warnings)
+    if not (found.history or found.metrics or found.info):
+        return [], warnings
+    return [run_from_scan(found, version, path, TRAINER_STDOUT, 1)], warnings
+
+
+def parse_notebook(path: str, lines: list[str]) -> tuple[list[Run], list[ParseWarning]]:
+    """One Run per `Version X` banner; the text before the first banner is the notebook's preamble."""
+    warnings: list[ParseWarning] = []
+    starts = []
+    for i, line in enumerate(lines):
+        head = line.lstrip(" \t")[:1]
+        if head and head in "#=*~-" and (version := banner_version(line)):
+            starts.append((i, version))
+    runs = []
+    for n, (start, version) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        found = scan(path, lines[start + 1 : end], start + 2, warnings)
+        runs.append(run_from_scan(found, version, path, NOTEBOOK, start + 1))
+    return runs, warnings

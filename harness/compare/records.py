@@ -1,0 +1,92 @@
+"""The records every reader produces: one `Run` per version found, and `ParseWarning`s for what was odd.
+
+Readers (harness/compare/load.py) fill these from any input shape; commands (table, lineage, show, diff, plot)
+only ever look at these fields, never at the raw text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_CHUNK_RE = re.compile(r"\d+|[^\d.]+")
+
+# Where a Run came from.
+RUNLOG = "runlog"
+TRAINER_STDOUT = "trainer_stdout"
+NOTEBOOK = "notebook"
+TRAINER_JSON = "trainer_json"
+SOURCE_KINDS = (RUNLOG, TRAINER_STDOUT, NOTEBOOK, TRAINER_JSON)
+
+
+@dataclass(frozen=True, order=True)
+class ParseWarning:
+    """Something a reader could not use. `line` is 1-based; 0 when the problem is the whole file."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Run:
+    """One version of a model, as far as its log tells. Unknown things are None or empty, never guessed.
+
+    Units: runtimes in seconds, `total_flos` in Trainer's "GF" (2**30 FLOPs), memory in MB (2**20 bytes).
+    """
+
+    version: str
+    source: str
+    source_kind: str
+    line: int = 1  # where this run starts in `source` (a notebook holds many)
+    parent: str | None = None
+    status: str | None = None  # running | finished | crashed | interrupted | stale | None (unknown)
+    started: str | None = None
+    ended: str | None = None
+    notes: str = ""
+    commands: list[str] = field(default_factory=list)
+    args: dict[str, Any] = field(default_factory=dict)  # the effective command's options, as parsed
+    fields: dict[str, str] = field(default_factory=dict)  # run-log fields not given a slot below
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # warnings the run itself logged
+    resumed: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)  # periodic dicts, in file order
+    train_metrics: dict[str, Any] = field(default_factory=dict)
+    eval_metrics: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    samples: list[Any] = field(default_factory=list)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # first line of each field/section/block
+    mtime: float | None = None
+    merged_from: list[str] = field(default_factory=list)  # other sources that agreed with this one
+    epochs: float | None = None  # this run's epochs: final `epoch` metric, else num_train_epochs
+    cumulative_epochs: float | None = None  # along the parent chain; None when a link is unknown
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.line}" if self.line > 1 else self.source
+
+    def metric(self, key: str) -> Any:
+        """A final metric by its Trainer name (`eval_loss`, `train_runtime`, `perplexity`, ...)."""
+        if key in self.eval_metrics:
+            return self.eval_metrics[key]
+        return self.train_metrics.get(key)
+
+
+def version_key(version: str) -> tuple:
+    """Natural order: `2.9` < `2.10` < `10.0`; text parts compare as text, after numbers."""
+    parts = []
+    for chunk in _CHUNK_RE.findall(version or ""):
+        parts.append((0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk))
+    return tuple(parts)
+
+

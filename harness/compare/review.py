@@ -1,0 +1,107 @@
+"""The remarks a careful reviewer makes about a set of runs, before trusting the table's numbers."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any
+
+from harness.compare.load import close, comparable_metrics
+from harness.compare.records import Run, version_key
+
+_TRAIN_ROLES = ("train",)
+_EVAL_ROLES = ("validation", "valid", "eval", "evaluation", "dev", "test")
+STUCK_LOGS = 4  # this many identical training losses in a row at the end: the loss is stuck
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _files(run: Run, roles: tuple[str, ...]) -> list[dict[str, Any]]:
+    files = run.data.get("files") if isinstance(run.data, dict) else None
+    if not isinstance(files, list):
+        return []
+    return [f for f in files if isinstance(f, dict) and str(f.get("role", "")).lower() in roles]
+
+
+def same_eval_file(run: Run) -> str | None:
+    """The shared file when evaluation reads the training file (by checksum, else by path)."""
+    for train in _files(run, _TRAIN_ROLES):
+        for held in _files(run, _EVAL_ROLES):
+            if train.get("sha256") and train.get("sha256") == held.get("sha256"):
+                return str(held.get("path") or train.get("path") or train["sha256"])
+            if train.get("path") and os.path.normpath(str(train["path"])) == os.path.normpath(str(held.get("path"))):
+                return str(train["path"])
+    train_file = run.hyperparameters.get("train_file")
+    eval_file = run.hyperparameters.get("validation_file")
+    if train_file and eval_file and os.path.normpath(str(train_file)) == os.path.normpath(str(eval_file)):
+        return str(train_file)
+    return None
+
+
+def collapse(run: Run) -> str | None:
+    """Why the run looks collapsed: a one-class classifier, or a training loss stuck at a constant."""
+    metrics = run.eval_metrics
+    accuracy = _number(metrics.get("eval_accuracy"))
+    precision = [v for k, v in metrics.items() if k.endswith("precision") and _number(v) is not None]
+    recall = [v for k, v in metrics.items() if k.endswith("recall") and _number(v) is not None]
+    if accuracy is not None and abs(accuracy - 0.5) <= 0.05 and precision and recall:
+        if all(abs(v) < 1e-9 for v in precision + recall):
+            return f"eval_accuracy {accuracy:.3f} with precision and recall 0: predicts a single class"
+    losses = [_number(h.get("loss")) for h in run.history if "loss" in h]
+    losses = [v for v in losses if v is not None]
+    if losses and math.isnan(losses[-1]):
+        return "training loss is nan"
+    tail = losses[-STUCK_LOGS:]
+    if len(tail) == STUCK_LOGS and len(losses) >= STUCK_LOGS and all(v == tail[0] for v in tail):
+        return f"training loss stuck at {tail[0]:g} for the last {STUCK_LOGS} logs"
+    loss = _number(metrics.get("eval_loss"))
+    if loss is not None and math.isnan(loss):
+        return "eval_loss is nan"
+    return None
+
+
+def stale(run: Run) -> str | None:
+    if run.status != "stale":
+        return None
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.mtime)) if run.mtime else "long ago"
+    return f"log says running but was last written {when}: crashed or killed"
+
+
+def duplicates(runs: list[Run]) -> list[tuple[str, str]]:
+    by_version: dict[str, list[Run]] = {}
+    for run in runs:
+        by_version.setdefault(run.version, []).append(run)
+    out = []
+    for version, group in by_version.items():
+        if len(group) < 2:
+            continue
+        first, second = group[0], group[1]
+        ma, mb = comparable_metrics(first), comparable_metrics(second)
+        diff = next((k for k in sorted(ma.keys() & mb.keys()) if not close(ma[k], mb[k])), None)
+        detail = f" ({diff.removeprefix('hp:')} {ma[diff]:g} vs {mb[diff]:g})" if diff else ""
+        where = ", ".join(r.where for r in group)
+        out.append((version, f"appears {len(group)} times with different numbers{detail}: {where}"))
+    return out
+
+
+def review(runs: list[Run]) -> list[str]:
+    """One line per remark, `<version>: <remark>`, in natural version order."""
+    found: list[tuple[tuple, int, str]] = []
+    for run in runs:
+        shared = same_eval_file(run)
+        if shared:
+            found.append((version_key(run.version), 0, f"{run.version}: evaluation file is the training file "
+                          f"({shared}); its eval metrics are not held-out"))
+        for rank, check in ((1, collapse), (2, stale)):
+            remark = check(run)
+            if remark:
+                found.append((version_key(run.version), rank, f"{run.version}: {remark}"))
+    for version, remark in duplicates(runs):
+        found.append((version_key(version), 3, f"{version}: {remark}"))
+    seen = dict.fromkeys(text for _, _, text in sorted(found))
+    return list(seen)

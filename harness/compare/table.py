@@ -1,0 +1,345 @@
+"""Runs -> one comparison table: columns, cell values, best values, baseline deltas, sorting and filters.
+
+Rendering to text lives in harness/compare/formats.py; this module only decides what the table holds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from harness.compare.records import ParseWarning, Run, version_key
+from harness.errors import UserError
+from harness.runlog.trainer_text import to_number
+
+LOWER, HIGHER = "lower", "higher"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    style: str = "text"  # how cells print: text, lr, epochs, int, metric, seconds, rate, mb, delta, any
+    better: str | None = None  # LOWER / HIGHER for columns whose best value is highlighted
+
+    @property
+    def numeric(self) -> bool:
+        return self.style != "text"
+
+
+def _hp(key: str) -> Callable[[Run], Any]:
+    return lambda run: run.hyperparameters.get(key)
+
+
+def _metric(key: str) -> Callable[[Run], Any]:
+    return lambda run: run.metric(key)
+
+
+def _effective_batch(run: Run) -> Any:
+    hp = run.hyperparameters
+    total = hp.get("total_train_batch_size")
+    if _num(total) is not None:
+        return total
+    batch = _num(hp.get("per_device_train_batch_size"))
+    if batch is None:
+        return None
+    accumulation = _num(hp.get("gradient_accumulation_steps")) or 1  # Trainer's default: no accumulation
+    world = _num(hp.get("world_size")) or 1
+    return _int_if_whole(batch * accumulation * world)
+
+
+def _peak_memory(run: Run) -> Any:
+    value = run.summary.get("peak_memory_mb")
+    return value if value is not None else run.metric("peak_memory_mb")
+
+
+# The fixed columns, in display order, with how each is read from a Run.
+CORE: list[tuple[Column, Callable[[Run], Any]]] = [
+    (Column("version", "version"), lambda r: r.version),
+    (Column("parent", "parent"), lambda r: r.parent),
+    (Column("model", "model"), _hp("model")),
+    (Column("learning_rate", "lr", "lr"), _hp("learning_rate")),
+    (Column("epochs", "epochs", "epochs"), lambda r: r.epochs),
+    (Column("cumulative_epochs", "cum. epochs", "epochs"), lambda r: r.cumulative_epochs),
+    (Column("batch_size", "batch", "int"), _hp("per_device_train_batch_size")),
+    (Column("effective_batch", "eff. batch", "int"), _effective_batch),
+    (Column("precision", "precision"), _hp("precision")),
+    (Column("train_loss", "train_loss", "metric", LOWER), _metric("train_loss")),
+    (Column("eval_loss", "eval_loss", "metric", LOWER), _metric("eval_loss")),
+    (Column("eval_accuracy", "eval_accuracy", "metric", HIGHER), _metric("eval_accuracy")),
+    (Column("perplexity", "perplexity", "metric", LOWER), _metric("perplexity")),
+    (Column("runtime", "runtime (s)", "seconds"), _metric("train_runtime")),
+    (Column("samples_per_second", "samples/s", "rate"), _metric("train_samples_per_second")),
+    (Column("peak_memory_mb", "peak mem (MB)", "mb"), _peak_memory),
+    (Column("status", "status"), lambda r: r.status),
+]
+_CORE_METRICS = {"train_loss", "eval_loss", "eval_accuracy", "perplexity", "train_runtime",
+                 "train_samples_per_second", "peak_memory_mb"}
+# Metrics about cost or bookkeeping: selectable with --columns, not shown by default, never "best".
+_BOOKKEEPING = re.compile(r"_runtime$|_per_second$|_samples$|^total_flos$|_mem_|^epoch$|^step$|_steps$")
+# Other columns one may select or filter on.
+EXTRA: list[tuple[Column, Callable[[Run], Any]]] = [
+    (Column("source", "source"), lambda r: r.where),
+    (Column("source_kind", "source kind"), lambda r: r.source_kind),
+    (Column("started", "started"), lambda r: r.started),
+    (Column("ended", "ended"), lambda r: r.ended),
+    (Column("notes", "notes"), lambda r: r.notes),
+    (Column("gradient_accumulation_steps", "grad. accum.", "int"), _hp("gradient_accumulation_steps")),
+]
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    rows: list[dict[str, Any]]  # raw cell values by column key; None = unknown
+    runs: list[Run]  # the run behind each row
+    best: set[tuple[int, str]] = field(default_factory=set)  # (row index, column key) to highlight
+    warnings: list[str] = field(default_factory=list)
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _int_if_whole(value: float) -> int | float:
+    return int(value) if math.isfinite(value) and value == int(value) else value
+
+
+def metric_direction(key: str) -> str | None:
+    if _BOOKKEEPING.search(key):
+        return None
+    if "loss" in key or "perplexity" in key or key.endswith(("_error", "_wer", "_cer")):
+        return LOWER
+    return HIGHER
+
+
+def available_columns(runs: list[Run]) -> tuple[list[tuple[Column, Callable]], list[str]]:
+    """All columns these runs can fill, and the keys shown when --columns is not given."""
+    columns = list(CORE)
+    default = [c.key for c, _ in CORE]
+    metric_keys = sorted({k for r in runs for m in (r.train_metrics, r.eval_metrics) for k in m} - _CORE_METRICS)
+    for key in metric_keys:
+        direction = metric_direction(key)
+        columns.append((Column(key, key, "metric" if direction else "any", direction), _metric(key)))
+        if direction:
+            default.insert(default.index("runtime"), key)  # quality metrics sit with the others
+    taken = {c.key for c, _ in columns}
+    columns += [(c, f) for c, f in EXTRA if c.key not in taken]
+    taken |= {c.key for c, _ in EXTRA}
+    for key in sorted({k for r in runs for k in r.hyperparameters} - taken):
+        columns.append((Column(key, key, "any"), _hp(key)))
+    return columns, default
+
+
+def parse_columns(spec: str | None, known: list[str], default: list[str]) -> list[str]:
+    if not spec:
+        return default
+    keys = [k.strip() for k in spec.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in known]
+    if unknown or not keys:
+        raise UserError(f"unknown column {', '.join(unknown) or '(none given)'}; valid columns: {', '.join(known)}")
+    return list(dict.fromkeys(keys))
+
+
+_WHERE_RE = re.compile(r"\s*([A-Za-z_][\w.:/-]*)\s*(==|!=|<=|>=|=|<|>)\s*(.*?)\s*")
+
+
+@dataclass(frozen=True)
+class Condition:
+    key: str
+    op: str
+    value: str
+
+    def test(self, cell: Any) -> bool:
+        if self.value == "":  # `parent=` : the cell is empty
+            return (cell is None or cell == "") == (self.op in ("=", "=="))
+        if cell is None or cell == "":
+            return self.op == "!="
+        left, right = _comparable(self.key, cell, self.value)
+        try:
+            return _OPS[self.op](left, right)
+        except TypeError:
+            return False
+
+
+_OPS = {
+    "=": lambda a, b: a == b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}
+
+
+def _comparable(key: str, cell: Any, text: str) -> tuple[Any, Any]:
+    """Numbers compare as numbers, versions naturally (2.10 > 2.9), anything else as text."""
+    if key in ("version", "parent"):
+        return version_key(str(cell)), version_key(text)
+    number = to_number(text)
+    if _num(cell) is not None and number is not None:
+        return float(cell), float(number)
+    if isinstance(cell, bool) and text.lower() in ("true", "false"):
+        return cell, text.lower() == "true"
+    return str(cell), text
+
+
+def parse_where(expressions: list[str] | None, known: list[str]) -> list[Condition]:
+    out = []
+    for expression in expressions or []:
+        m = _WHERE_RE.fullmatch(expression)
+        if not m:
+            raise UserError(f"bad --where {expression!r}: use COLUMN OP VALUE with OP one of = != < <= > >=")
+        if m.group(1) not in known:
+            raise UserError(f"bad --where {expression!r}: unknown column {m.group(1)}; valid columns: {', '.join(known)}")
+        out.append(Condition(*m.groups()))
+    return out
+
+
+def parse_sort(spec: str | None, known: list[str]) -> list[tuple[str, bool]]:
+    """`-eval_loss,version` -> [('eval_loss', descending), ('version', ascending)]."""
+    out = []
+    for part in (spec or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key, descending = (part[1:], True) if part[0] == "-" else (part.lstrip("+"), False)
+        if key not in known:
+            raise UserError(f"unknown --sort column {key}; valid columns: {', '.join(known)}")
+        out.append((key, descending))
+    return out
+
+
+def _sort_value(key: str, value: Any) -> tuple:
+    if key in ("version", "parent"):
+        return (0, version_key(str(value)))
+    number = _num(value)
+    if number is not None:
+        return (0, (1, 0.0) if math.isnan(number) else (0, number))
+    return (1, str(value))
+
+
+def sort_rows(pairs: list[tuple[Run, dict]], order: list[tuple[str, bool]]) -> list[tuple[Run, dict]]:
+    """Stable multi-key sort; unknown cells always last, whichever the direction."""
+    for key, descending in reversed(order):
+        known = [p for p in pairs if p[1].get(key) not in (None, "")]
+        unknown = [p for p in pairs if p[1].get(key) in (None, "")]
+        known.sort(key=lambda p: _sort_value(key, p[1][key]), reverse=descending)
+        pairs = known + unknown
+    return pairs
+
+
+def best_cells(columns: list[Column], rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
+    best = set()
+    for column in columns:
+        if column.better is None:
+            continue
+        values = [(i, _num(row.get(column.key))) for i, row in enumerate(rows)]
+        values = [(i, v) for i, v in values if v is not None and math.isfinite(v)]
+        if len(values) < 2:
+            continue  # one row: nothing to compare with
+        pick = min if column.better == LOWER else max
+        target = pick(v for _, v in values)
+        best |= {(i, column.key) for i, v in values if v == target}
+    return best
+
+
+def add_deltas(columns: list[Column], pairs: list[tuple[Run, dict]], base: dict[str, Any]) -> list[Column]:
+    """A `Δ <metric>` column after each highlighted metric column: this row minus the baseline row."""
+    out = []
+    for column in columns:
+        out.append(column)
+        if column.better is None:
+            continue
+        key = f"{column.key}_delta"
+        out.append(Column(key, f"Δ {column.header}", "delta"))
+        ref = _num(base.get(column.key))
+        for _, row in pairs:
+            value = _num(row.get(column.key))
+            row[key] = None if value is None or ref is None else value - ref
+    return out
+
+
+def summarize_warnings(warnings: list[ParseWarning], per_file: int = 3) -> list[str]:
+    """Parse warnings as lines, at most `per_file` for one file (a corrupt file can have thousands)."""
+    out: list[str] = []
+    counts: dict[str, int] = {}
+    for warning in warnings:
+        counts[warning.path] = counts.get(warning.path, 0) + 1
+        if counts[warning.path] <= per_file:
+            out.append(str(warning))
+    for path, count in counts.items():
+        if count > per_file:
+            out.append(f"{path}: {count - per_file} more warnings")
+    return out
+
+
+def build_table(
+    runs: list[Run],
+    columns: str | None = None,
+    sort: str | None = None,
+    where: list[str] | None = None,
+    baseline: str | None = None,
+    review_notes: list[str] | None = None,
+    parse_warnings: list[ParseWarning] | None = None,
+) -> Table:
+    """The comparison table. Bad `columns`/`sort`/`where`/`baseline` raise UserError."""
+    available, default = available_columns(runs)
+    getters = {c.key: (c, f) for c, f in available}
+    known = list(getters)
+    keys = parse_columns(columns, known, default)
+    conditions = parse_where(where, known)
+    order = parse_sort(sort, known)
+    needed = set(keys) | {c.key for c in conditions} | {k for k, _ in order}
+    pairs = [(run, {k: getters[k][1](run) for k in needed}) for run in runs]
+    base = None
+    if baseline is not None:
+        base = next((row for run, row in pairs if run.version == baseline), None)
+        if base is None:
+            versions = sorted({r.version for r in runs}, key=version_key)
+            raise UserError(f"unknown --baseline version {baseline}; versions: {', '.join(versions) or '(none)'}")
+        base = dict(base)
+    pairs = [p for p in pairs if all(c.test(p[1].get(c.key)) for c in conditions)]
+    pairs = sort_rows(pairs, order)
+    shown = [getters[k][0] for k in keys]
+    if base is not None:
+        shown = add_deltas(shown, pairs, base)
+    rows = [row for _, row in pairs]
+    notes = list(review_notes or []) + summarize_warnings(parse_warnings or [])
+    return Table(shown, rows, [run for run, _ in pairs], best_cells(shown, rows), notes)
+
+
+# ---- cell text, shared by every text format ----
+
+
+def format_cell(column: Column, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    number = _num(value)
+    if number is None:
+        return " ".join(str(value).split())  # one line, whatever the run wrote
+    if not math.isfinite(number):
+        return str(number)
+    return _NUMBER_STYLES.get(column.style, _general)(number)
+
+
+def _general(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def _metric_text(v: float) -> str:
+    return f"{v:.4f}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.4g}"
+
+
+_NUMBER_STYLES: dict[str, Callable[[float], str]] = {
+    "lr": lambda v: f"{v:g}",
+    "epochs": lambda v: f"{v:g}",
+    "int": lambda v: f"{v:.0f}" if v == int(v) else f"{v:g}",
+    "metric": _metric_text,
+    "delta": lambda v: ("+" if v >= 0 else "") + _metric_text(v + 0.0),  # + 0.0: no "-0.0000"
+    "seconds": lambda v: f"{v:.1f}",
+    "rate": lambda v: f"{v:.2f}",
+    "mb": lambda v: f"{v:.1f}",
+}

@@ -1,0 +1,442 @@
+"""Side-by-side generations: resolve versions to weights, load them, sample the same prompts, render.
+
+Used by `python -m harness generate` and, for `eval.prompts`, by the end of a run_clm.py run.
+torch, transformers, peft and yaml are imported inside functions: `python -m harness table` builds
+every command's parser and must not pay for them.
+"""
+
+import html
+import json
+import sys
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from harness import versions
+from harness.errors import UserError
+from harness.train import checkpoints
+
+BASE = "base"
+TEMPLATES = {
+    "none": "{prompt}",
+    "instruction": "### Instruction:\n{prompt}\n\n### Response:\n",
+}
+# YAML folds these into spaces when it reads a log back, so a sample would not survive its own log.
+LINE_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
+MISSING = "(not recorded)"
+
+
+# ----- sampling settings and templates -----
+
+@dataclass(frozen=True)
+class Sampling:
+    do_sample: bool = True
+    temperature: float = 0.8
+    top_p: float = 0.95
+    top_k: int = 50
+    max_new_tokens: int = 100
+    seed: int = 0
+    template: str = "none"
+
+    @classmethod
+    def from_cfg(cls, eval_cfg: dict | None) -> "Sampling":
+        """From the run config's eval group; a log recorded before a key existed gets its default."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (eval_cfg or {}).items() if k in names}).checked()
+
+    def checked(self) -> "Sampling":
+        problems = [f"{name} {problem}, got {getattr(self, name)!r}" for name, problem in (
+            ("temperature", None if self.temperature > 0 else "must be > 0"),
+            ("top_p", None if 0 < self.top_p <= 1 else "must be in (0, 1]"),
+            ("top_k", None if self.top_k >= 0 else "must be >= 0"),
+            ("max_new_tokens", None if self.max_new_tokens >= 1 else "must be >= 1"),
+        ) if problem]
+        if self.template not in TEMPLATES:
+            problems.append(f"template must be one of {', '.join(TEMPLATES)}, got {self.template!r}")
+        if problems:
+            raise UserError("bad sampling settings: " + "; ".join(problems))
+        return self
+
+    def generate_kwargs(self, max_new_tokens: int) -> dict:
+        if not self.do_sample:
+            # Sampling knobs next to do_sample=False only earn a transformers warning.
+            return {"do_sample": False, "max_new_tokens": max_new_tokens}
+        return {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p, "top_k": self.top_k,
+                "max_new_tokens": max_new_tokens}
+
+    def describe(self) -> str:
+        how = (f"sampled (temperature {self.temperature}, top_p {self.top_p}, top_k {self.top_k})"
+               if self.do_sample else "greedy")
+        return f"{how}, max_new_tokens {self.max_new_tokens}, seed {self.seed}, template {self.template}"
+
+
+def apply_template(prompt: str, template: str = "none") -> str:
+    if template not in TEMPLATES:
+        raise UserError(f"unknown template {template!r}: use one of {', '.join(TEMPLATES)}")
+    # replace, not format: a prompt full of braces (code) must pass through untouched.
+    return TEMPLATES[template].replace("{prompt}", prompt)
+
+
+# ----- generation -----
+
+def complete(model, tokenizer, text: str, sampling: Sampling):
+    """(token ids of prompt + continuation, number of prompt tokens), seeded right before generating so
+    every (version, prompt) pair gives the same text whatever order they run in."""
+    import torch
+    from transformers import set_seed
+
+    ids = tokenizer(text, return_tensors="pt")["input_ids"]
+    if ids.shape[1] == 0:  # an empty prompt: start from the end-of-text token, as GPT-2 did in training
+        ids = torch.tensor([[_eos_id(tokenizer)]])
+    ids, new_tokens = _fit_context(model, ids, sampling.max_new_tokens)
+    device = next(model.parameters()).device
+    set_seed(sampling.seed)
+    with torch.inference_mode():
+        out = model.generate(input_ids=ids.to(device), attention_mask=torch.ones_like(ids).to(device),
+                             pad_token_id=_eos_id(tokenizer), **sampling.generate_kwargs(new_tokens))
+    return out[0].cpu(), ids.shape[1]
+
+
+def _eos_id(tokenizer) -> int:
+    eos = tokenizer.eos_token_id
+    return eos if eos is not None else tokenizer.pad_token_id
+
+
+def _fit_context(model, ids, max_new_tokens: int):
+    """Positions past the model's context crash GPT-2-style models: shorten the answer, then the prompt."""
+    config = model.config
+    limit = getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
+    if not limit or ids.shape[1] + max_new_tokens <= limit:
+        return ids, max_new_tokens
+    if ids.shape[1] >= limit:
+        keep = limit // 2
+        print(f"warning: prompt of {ids.shape[1]} tokens is longer than the model's context ({limit}): "
+              f"keeping its last {keep} tokens", file=sys.stderr)
+        ids = ids[:, -keep:]
+    return ids, limit - ids.shape[1]
+
+
+def sample(model, tokenizer, prompt: str, sampling: Sampling) -> str:
+    """The continuation only (the prompt and template are not repeated)."""
+    ids, prompt_len = complete(model, tokenizer, apply_template(prompt, sampling.template), sampling)
+    return tokenizer.decode(ids[prompt_len:], skip_special_tokens=True).translate(LINE_SEPARATORS)
+
+
+def generate_samples(model, tokenizer, prompts: list[str], sampling: Sampling) -> list[dict]:
+    was_training = model.training
+    model.eval()
+    try:
+        return [{"prompt": p, "output": sample(model, tokenizer, p, sampling)} for p in prompts]
+    finally:
+        model.train(was_training)
+
+
+# ----- which weights a version name means -----
+
+@dataclass(frozen=True)
+class Source:
+    label: str
+    weights: str                      # a model directory or hub id, or a LoRA adapter directory
+    adapter_base: str | None = None   # for an adapter: the model it goes onto
+    revision: str = "main"
+
+
+# A directory given by path may hold PyTorch weights from elsewhere; versions always hold safetensors.
+DIR_WEIGHT_FILES = checkpoints.WEIGHT_FILES + ("pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
+def split_specs(values) -> list[str]:
+    """--versions a,b --versions c -> [a, b, c], without repeats."""
+    specs = [s.strip() for v in values or [] for s in str(v).split(",")]
+    return list(dict.fromkeys(s for s in specs if s))
+
+
+def resolve_sources(specs: list[str], logs_dir, base: str | None = None) -> list[Source]:
+    """Every spec checked before any model loads: a missing weight is an error now, not after an hour."""
+    if not specs:
+        raise UserError("name at least one version: --versions base,3.4")
+    if base is not None and BASE not in specs:
+        specs = [BASE, *specs]
+    logs_dir = Path(logs_dir)
+    named = {s: _resolve_one(s, logs_dir) for s in specs if s != BASE}
+    if BASE in specs:
+        named[BASE] = _base_source(base, [s for s in specs if s != BASE and _log_of(s, logs_dir)], logs_dir)
+    return _unique_labels([named[s] for s in specs], specs)
+
+
+def _log_of(spec: str, logs_dir: Path) -> Path | None:
+    if not versions.VERSION_RE.fullmatch(spec) or spec in (".", ".."):
+        return None
+    path = logs_dir / f"{spec}{versions.LOG_SUFFIX}"
+    return path if path.is_file() else None
+
+
+def _resolve_one(spec: str, logs_dir: Path) -> Source:
+    if log := _log_of(spec, logs_dir):
+        return _version_source(spec, log)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return _dir_source(path, path.resolve().name)
+    raise UserError(f"{spec} is neither a version in {logs_dir}/ nor a directory")
+
+
+def _version_source(version: str, log_path: Path) -> Source:
+    from harness.runlog.writer import read_log
+
+    fields_ = read_log(log_path)["fields"]
+    status, output_dir = fields_.get("status"), fields_.get("output_dir") or "(none recorded)"
+    if status != "finished":
+        raise UserError(f"version {version} has no final weights: its status is {status or 'unknown'} "
+                        f"(log {log_path}, weights directory {output_dir})")
+    if not checkpoints.has_weights(output_dir):
+        raise UserError(f"version {version} has no weights left: {output_dir} holds no model files (deleted?)")
+    return _dir_source(Path(output_dir), version)
+
+
+def _dir_source(path: Path, label: str) -> Source:
+    adapter_config = path / "adapter_config.json"
+    if adapter_config.is_file():
+        base = _adapter_base(adapter_config)
+        return Source(label, str(path), adapter_base=base)
+    if not any((path / name).is_file() for name in DIR_WEIGHT_FILES):
+        raise UserError(f"{path} holds no model weights (no model.safetensors or adapter)")
+    return Source(label, str(path))
+
+
+def _adapter_base(adapter_config: Path) -> str:
+    try:
+        base = json.loads(adapter_config.read_text()).get("base_model_name_or_path")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise UserError(f"cannot read the LoRA adapter config {adapter_config}: {exc}") from exc
+    if not base:
+        raise UserError(f"LoRA adapter {adapter_config.parent} does not say which model it goes onto "
+                        "(no base_model_name_or_path in adapter_config.json)")
+    _check_exists(base, f"the base model of LoRA adapter {adapter_config.parent}")
+    return base
+
+
+def _check_exists(model: str, what: str) -> None:
+    """A path that is gone is reported now; a hub id is left to the loader (it may be in the HF cache)."""
+    path = Path(model).expanduser()
+    if (path.exists() or model.startswith((".", "/", "~"))) and not path.is_dir():
+        raise UserError(f"{what} is {model}, which no longer exists")
+
+
+def _base_source(base: str | None, version_specs: list[str], logs_dir: Path) -> Source:
+    if base is not None:
+        return _explicit_base(base, logs_dir)
+    if not version_specs:
+        raise UserError("`base` needs a version from the logs to follow back to its root model, "
+                        "or --base VERSION_OR_PATH")
+    roots = {}
+    for version in version_specs:
+        model, revision = root_model(version, logs_dir)
+        roots.setdefault(_same_model_key(model), (model, revision, version))
+    if len(roots) > 1:
+        listed = ", ".join(f"{v} from {m}" for m, _, v in roots.values())
+        raise UserError(f"`base` is ambiguous: the versions start from different models ({listed}); "
+                        "pick one with --base VERSION_OR_PATH")
+    model, revision, _ = next(iter(roots.values()))
+    return _model_source(BASE, model, revision)
+
+
+def _explicit_base(base: str, logs_dir: Path) -> Source:
+    if _log_of(base, logs_dir) or Path(base).expanduser().is_dir():
+        return replace(_resolve_one(base, logs_dir), label=BASE)
+    _check_exists(base, "--base")
+    return Source(BASE, base)  # a hub id: the loader says how to fetch it when it is not cached
+
+
+def _model_source(label: str, model: str, revision: str) -> Source:
+    path = Path(model).expanduser()
+    return _dir_source(path, label) if path.is_dir() else Source(label, model, revision=revision)
+
+
+def _same_model_key(model: str) -> str:
+    path = Path(model).expanduser()
+    return str(path.resolve()) if path.exists() else model
+
+
+def root_model(version: str, logs_dir) -> tuple[str, str]:
+    """(model, revision) the version's chain of parents started from: the root version's initial weights."""
+    from harness.runlog.writer import read_log
+
+    logs_dir, current, seen = Path(logs_dir), version, set()
+    while True:
+        log = read_log(logs_dir / f"{current}{versions.LOG_SUFFIX}")
+        parent = log["fields"].get("parent") or ""
+        # A parent that is a path (init_from=DIR) or a version whose log is gone ends the walk:
+        # the weights this version started from are then the base.
+        if not parent or _log_of(parent, logs_dir) is None or parent in seen:
+            break
+        seen.add(current)
+        current = parent
+    model_cfg = (log["sections"].get("config") or {}).get("model") or {}
+    start = (log["sections"].get("model") or {}).get("init_weights") or model_cfg.get("name_or_path")
+    if not start:
+        chain = f" (the root of {version}'s chain)" if current != version else ""
+        raise UserError(f"version {current}{chain} was trained from scratch: there is no base model; "
+                        "name one with --base VERSION_OR_PATH")
+    _check_exists(str(start), f"the base model of {version}")
+    return str(start), str(model_cfg.get("revision") or "main")
+
+
+def _unique_labels(sources: list[Source], specs: list[str]) -> list[Source]:
+    """Two directories may share a name (runs/a/final, runs/b/final): then the label is the path as typed."""
+    labels = [s.label for s in sources]
+    return [s if labels.count(s.label) == 1 else replace(s, label=spec) for s, spec in zip(sources, specs)]
+
+
+# ----- loading -----
+
+def load(source: Source):
+    """(model, tokenizer): the weights in eval mode, an adapter on its base, on CUDA when there is one."""
+    try:
+        return _load(source)
+    except UserError as exc:  # several models load in one command: say which one failed
+        raise UserError(f"{source.label}: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{source.label}: cannot load {source.weights}: {str(exc).strip().splitlines()[0]}") from exc
+
+
+def _load(source: Source):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from harness.train.modeling import load_pretrained  # the run's loader: same messages for a missing model
+
+    settings = {"revision": source.revision, "trust_remote_code": False, "local_files_only": True}
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model_path = source.adapter_base or source.weights
+    model = load_pretrained(AutoModelForCausalLM, model_path, settings, "model",
+                             dtype="auto" if device == "cuda" else torch.float32)
+    if source.adapter_base:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, source.weights)
+    has_own_tokenizer = (Path(source.weights) / "tokenizer_config.json").is_file()
+    tokenizer = load_pretrained(AutoTokenizer, source.weights if has_own_tokenizer else model_path, settings,
+                                 "tokenizer")
+    return model.to(device).eval(), tokenizer
+
+
+def run_sources(sources: list[Source], prompts: list[str], sampling: Sampling) -> list[dict]:
+    """One model in memory at a time: {version, prompt, output} for every pair."""
+    from transformers.utils.logging import disable_progress_bar
+
+    disable_progress_bar()  # one "generating with" line per model says enough; bars would bury the table
+    records = []
+    for source in sources:
+        print(f"generating with {source.label} ({source.weights})", file=sys.stderr)
+        model, tokenizer = load(source)
+        records += [{"version": source.label, **r} for r in generate_samples(model, tokenizer, prompts, sampling)]
+        del model
+        _free_memory()
+    return records
+
+
+def _free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+# ----- samples in run logs -----
+
+def record_samples(trainer, log, eval_cfg: dict, version: str) -> None:
+    """End of a run: sample eval.prompts from the trained model, print them, and log them."""
+    sampling = Sampling.from_cfg(eval_cfg)
+    try:
+        samples = generate_samples(trainer.model, trainer.processing_class, list(eval_cfg["prompts"]), sampling)
+    except Exception as exc:  # the weights are saved and the run succeeded: a failed sample must not say otherwise
+        message = f"eval.prompts: sampling failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        print(f"warning: {message}", file=sys.stderr)
+        log.field("warning", message)
+        return
+    print_rich([{"version": version, **s} for s in samples], caption=sampling.describe())
+    log.section("samples", samples)
+
+
+def samples_from_log(path) -> list[dict]:
+    """The samples a run recorded: [{prompt, output}] or [{prompt, output, version}]; [] when none."""
+    from harness.runlog.writer import read_log
+
+    body = read_log(path)["sections"].get("samples")
+    if body is None:
+        return []
+    if not isinstance(body, list):
+        raise UserError(f"{path}: its samples section is not a list")
+    return [{k: str(item[k]) for k in ("prompt", "output", "version") if item.get(k) is not None}
+            for item in body if isinstance(item, dict) and "prompt" in item]
+
+
+def samples_from_logs(specs: list[str], logs_dir, prompts: list[str] | None = None) -> list[dict]:
+    """--from-logs: what the versions recorded, no model loaded; `prompts` keeps only those."""
+    logs_dir, records = Path(logs_dir), []
+    for spec in specs:
+        log = _log_of(spec, logs_dir)
+        if log is None:
+            what = "`base` is a model, not a run" if spec == BASE else f"{spec} is not a version in {logs_dir}/"
+            raise UserError(f"--from-logs reads recorded samples, and {what}")
+        samples = samples_from_log(log)
+        if not samples:
+            raise UserError(f"version {spec} recorded no samples (a run records them with eval.prompts=[...])")
+        records += [{"version": s.get("version", spec), "prompt": s["prompt"], "output": s.get("output", "")}
+                    for s in samples if not prompts or s["prompt"] in prompts]
+    return records
+
+
+# ----- rendering: one column per version, one row per prompt -----
+
+def grid(records: list[dict]) -> tuple[list[str], list[str], dict]:
+    """(versions, prompts, {(prompt, version): output}), both lists in first-seen order."""
+    labels = list(dict.fromkeys(r["version"] for r in records))
+    prompts = list(dict.fromkeys(r["prompt"] for r in records))
+    return labels, prompts, {(r["prompt"], r["version"]): r["output"] for r in records}
+
+
+def render_rich(records: list[dict], console, caption: str | None = None) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    labels, prompts, cells = grid(records)
+    table = Table(show_lines=True, caption=caption, expand=True)
+    table.add_column("prompt", style="bold", ratio=1)
+    for label in labels:
+        table.add_column(label, ratio=2)
+    for prompt in prompts:
+        # Text, not str: model output full of [brackets] must not be read as rich markup.
+        table.add_row(Text(prompt), *(Text(cells.get((prompt, label), MISSING)) for label in labels))
+    console.print(table)
+
+
+def print_rich(records: list[dict], caption: str | None = None) -> None:
+    from rich.console import Console
+
+    render_rich(records, Console(), caption)
+
+
+def render_markdown(records: list[dict], caption: str | None = None) -> str:
+    labels, prompts, cells = grid(records)
+    lines = [f"_{caption}_", ""] if caption else []
+    lines += [_md_row(["prompt", *labels]), _md_row(["---"] * (len(labels) + 1))]
+    lines += [_md_row([prompt, *(cells.get((prompt, label), MISSING) for label in labels)]) for prompt in prompts]
+    return "\n".join(lines) + "\n"
+
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(_md_cell(c) for c in cells) + " |"
+
+
+def _md_cell(text: str) -> str:
+    # Escaped so that model output cannot break the table or be read as HTML.
+    text = html.escape(text, quote=False).replace("\\", "\\\\").replace("|", "\\|").replace("\r", "")
+    return "<br>".join(text.strip("\n").split("\n"))
+
+
+def render_json(records: list[dict], sampling: Sampling | None = None) -> str:
+    document = {"settings": asdict(sampling) if sampling else None, "samples": records}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,167 @@
+"""Re-run a logged version from what its log recorded, and say whether it reproduced.
+
+Before any compute is spent the recorded data files must still hash the same and the parent's weights must
+still exist. The re-run is a new version (`3.4-r1`) with its own log; its metrics are compared with the
+recorded ones key by key.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import versions
+from harness.errors import UserError
+from harness.runlog.writer import read_log
+from harness.train import checkpoints
+from harness.train.data import sha256_file
+
+# Wall-clock figures never reproduce; everything else a run reports should.
+NOT_COMPARED = re.compile(r"(_runtime|_per_second|total_flos|_mem_)")
+ENVIRONMENT_KEYS = ("python", "torch", "transformers", "datasets", "tokenizers", "accelerate", "peft", "device",
+                    "device_name", "precision", "world_size", "git_commit", "git_dirty")
+
+
+@dataclass
+class Row:
+    split: str
+    key: str
+    recorded: object
+    reproduced: object
+    ok: bool
+
+    @property
+    def difference(self):
+        if isinstance(self.recorded, (int, float)) and isinstance(self.reproduced, (int, float)):
+            return self.reproduced - self.recorded
+        return None
+
+
+@dataclass
+class Outcome:
+    version: str
+    rerun: str
+    rows: list[Row]
+    environment: list[tuple] = field(default_factory=list)  # (key, recorded, now) that differ
+    forced: list[str] = field(default_factory=list)
+
+    @property
+    def reproduced(self) -> bool:
+        return bool(self.rows) and all(row.ok for row in self.rows)
+
+
+def load_recorded(logs_dir, version) -> dict:
+    path = versions.log_path(logs_dir, version)
+    if not path.is_file():
+        raise UserError(f"no log for version {version} in {logs_dir}/")
+    log = read_log(path)
+    if not log["sections"].get("config"):
+        raise UserError(f"{path} records no config: it was not written by run_clm.py and cannot be re-run")
+    if log["fields"].get("status") != "finished":
+        raise UserError(f"version {version} did not finish (status {log['fields'].get('status')}): "
+                        "there are no final metrics to reproduce")
+    return log
+
+
+def data_problems(log: dict) -> list[str]:
+    problems = []
+    for record in (log["sections"].get("data") or {}).get("files", []):
+        path = Path(record["path"])
+        if not path.is_file():
+            problems.append(f"{record['role']} file {path} is gone")
+        elif sha256_file(path) != record["sha256"]:
+            problems.append(f"{record['role']} file {path} changed since the run "
+                            f"(sha256 was {record['sha256'][:12]}..., now {sha256_file(path)[:12]}...)")
+    return problems
+
+
+def parent_weights_missing(log: dict, logs_dir) -> str | None:
+    """The parent version whose final weights are gone, if the run started from one."""
+    parent = log["fields"].get("parent") or None
+    if parent is None:
+        return None
+    parent_log = Path(logs_dir) / f"{parent}{versions.LOG_SUFFIX}"
+    if versions.VERSION_RE.fullmatch(parent) and parent_log.is_file():
+        weights = read_log(parent_log)["fields"].get("output_dir", "")
+        return None if checkpoints.has_weights(weights) else parent
+    if not Path(parent).exists():
+        raise UserError(f"the run started from {parent}, which no longer exists")
+    return None
+
+
+def reproduce(version: str, logs_dir="logs", *, rtol=0.0, atol=0.0, force=False, chain=False,
+              overrides=(), on_rerun=None) -> list[Outcome]:
+    """Re-run `version` (and, with chain, its missing ancestors first); one Outcome per re-run."""
+    log = load_recorded(logs_dir, version)
+    forced = []
+    problems = data_problems(log)
+    if problems and not force:
+        raise UserError(f"cannot reproduce {version}: {'; '.join(problems)} (--force re-runs anyway, and says so)")
+    forced += problems
+    outcomes, init_from = [], log["sections"]["config"].get("init_from")
+    missing = parent_weights_missing(log, logs_dir)
+    if missing is not None:
+        if not chain:
+            raise UserError(f"cannot reproduce {version}: the weights of its parent {missing} were deleted "
+                            "(--chain re-runs the ancestors first)")
+        outcomes += reproduce(missing, logs_dir, rtol=rtol, atol=atol, force=force, chain=True, on_rerun=on_rerun)
+        init_from = outcomes[-1].rerun
+    rerun_version = _rerun(version, log, logs_dir, init_from, forced, overrides, on_rerun)
+    rerun_log = read_log(versions.log_path(logs_dir, rerun_version))
+    outcomes.append(Outcome(version, rerun_version, compare(log["metrics"], rerun_log["metrics"], rtol, atol),
+                            environment_diff(log, rerun_log), forced))
+    return outcomes
+
+
+def _rerun(version, log, logs_dir, init_from, forced, overrides, on_rerun) -> str:
+    from omegaconf import OmegaConf
+
+    from harness.train.pipeline import Job, train
+
+    rerun_version = next_rerun_name(logs_dir, version)
+    notes = [f"reproduction of {version}"] + [f"--force: {p}" for p in forced]
+    notes += [f"changed: {o}" for o in overrides]
+    cfg = OmegaConf.create(log["sections"]["config"])
+    cfg.merge_with(OmegaConf.from_dotlist(list(overrides)))
+    cfg.merge_with({"version": rerun_version, "init_from": init_from, "resume": None, "plan": False,
+                    "note": "\n".join(notes), "paths": {"logs_dir": str(logs_dir)}})
+    command = " ".join(["python -m harness reproduce", version, *(f"--set {o}" for o in overrides)])
+    if on_rerun:
+        on_rerun(version, rerun_version)
+    raw = {"version": rerun_version, **({"init_from": str(init_from)} if init_from is not None else {})}
+    train(cfg, Job(command=command, raw=raw))
+    return rerun_version
+
+
+def next_rerun_name(logs_dir, version) -> str:
+    taken = set(versions.existing(logs_dir))
+    n = 1
+    while f"{version}-r{n}" in taken:
+        n += 1
+    return versions.check_name(f"{version}-r{n}")
+
+
+def compare(recorded: dict, reproduced: dict, rtol: float, atol: float) -> list[Row]:
+    rows = []
+    for split in sorted(set(recorded) | set(reproduced)):
+        before, after = recorded.get(split, {}), reproduced.get(split, {})
+        for key in sorted(set(before) | set(after)):
+            if NOT_COMPARED.search(key):
+                continue
+            a, b = before.get(key), after.get(key)
+            rows.append(Row(split, key, a, b, _close(a, b, rtol, atol)))
+    return rows
+
+
+def _close(a, b, rtol, atol) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if math.isnan(a) and math.isnan(b):
+            return True
+        return a == b or math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+    return a == b
+
+
+def environment_diff(recorded: dict, rerun: dict) -> list[tuple]:
+    before = recorded["sections"].get("environment") or {}
+    after = rerun["sections"].get("environment") or {}
+    return [(k, before.get(k), after.get(k)) for k in ENVIRONMENT_KEYS if before.get(k) != after.get(k)]
