@@ -1,7 +1,15 @@
-"""Version names: validation, allocation of the next free one, and where a version's files live."""
+"""The version store: names, claiming the next free one, where a version's log lives, and its parent chain.
+
+The chain is walked in one place, `walk_up`, under one policy for every caller (training, reproduce,
+generate, lookup, lineage, plot): a parent that is a known version is followed; a parent that is a
+directory (init_from=DIR, a checkpoint) or a version with no record ends the chain there; a parent seen
+before on the same walk (a cycle) ends it too. Walks are iterative: a chain of thousands is fine.
+"""
 
 import os
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import UserError
@@ -67,3 +75,70 @@ def _create_exclusive(path: Path) -> bool:
         return False
     os.close(fd)
     return True
+
+
+# What a parent link turned out to be.
+VERSION = "version"  # a version with a record: the walk goes on from it
+PATH = "path"  # a directory or checkpoint (init_from=DIR): the chain starts there
+MISSING = "missing"  # a version name with no record among the inputs
+CYCLE = "cycle"  # named again on the same walk
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    kind: str
+
+
+def classify(name: str, known: Callable[[str], bool]) -> str:
+    """VERSION when `known` has it; PATH when it names a path; else MISSING."""
+    if known(name):
+        return VERSION
+    if os.sep in name or "/" in name or not VERSION_RE.fullmatch(name) or os.path.exists(name):
+        return PATH
+    return MISSING
+
+
+def walk_up(parent: str | None, parent_of: Callable[[str], str | None], known: Callable[[str], bool],
+            start: str | None = None) -> Iterator[Link]:
+    """The chain above a run whose parent is `parent`, nearest first; every non-VERSION link is the last."""
+    seen = {start} if start else set()
+    while parent:
+        if parent in seen:
+            yield Link(parent, CYCLE)
+            return
+        kind = classify(parent, known)
+        yield Link(parent, kind)
+        if kind != VERSION:
+            return
+        seen.add(parent)
+        parent = parent_of(parent)
+
+
+class LogStore:
+    """The logs of one logs directory as a chain: read lazily, each log once."""
+
+    def __init__(self, logs_dir):
+        self.logs_dir = Path(logs_dir)
+        self._logs: dict = {}
+
+    def has(self, version: str) -> bool:
+        return bool(VERSION_RE.fullmatch(version)) and log_path(self.logs_dir, version).is_file()
+
+    def log(self, version: str):
+        from harness.runlog.reader import read_log  # the reader pulls in YAML; names need none of it
+
+        if version not in self._logs:
+            self._logs[version] = read_log(log_path(self.logs_dir, version))
+        return self._logs[version]
+
+    def parent_of(self, version: str) -> str | None:
+        return self.log(version).parent
+
+    def link(self, name: str) -> Link:
+        """What `name` (an init_from or a recorded parent) is in this directory."""
+        return Link(name, classify(name, self.has))
+
+    def chain(self, version: str) -> list[Link]:
+        """The parent chain above `version` (whose log must exist), nearest first."""
+        return list(walk_up(self.parent_of(version), self.parent_of, self.has, start=version))

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from harness.errors import UserError
-from harness.runlog.writer import read_log
+from harness.runlog.reader import read_log
 from harness.train.pipeline import Job, train
 
 ONE_EPOCH = ("train.max_steps=-1", "train.num_train_epochs=1", "data.max_train_samples=16")
@@ -22,9 +22,9 @@ def test_chain_of_three_records_parents_and_cumulative_epochs(compose, workdir):
     second = _run(compose, "version=3.5", "init_from=3.4", "train.learning_rate=1e-4")
     third = _run(compose, "version=3.6", "init_from=3.5", "train.learning_rate=1e-5")
     logs = {v: read_log(workdir / "logs" / f"{v}.log") for v in ("3.4", "3.5", "3.6")}
-    assert [logs[v]["fields"]["parent"] for v in ("3.4", "3.5", "3.6")] == ["", "3.4", "3.5"]
-    assert [logs[v]["sections"]["summary"]["cumulative_epochs"] for v in ("3.4", "3.5", "3.6")] == [1.0, 2.0, 3.0]
-    assert logs["3.6"]["sections"]["model"]["init_weights"] == str(workdir / "outputs" / "3.5")
+    assert [logs[v].fields["parent"] for v in ("3.4", "3.5", "3.6")] == ["", "3.4", "3.5"]
+    assert [logs[v].sections["summary"]["cumulative_epochs"] for v in ("3.4", "3.5", "3.6")] == [1.0, 2.0, 3.0]
+    assert logs["3.6"].sections["model"]["init_weights"] == str(workdir / "outputs" / "3.5")
     # A fresh optimizer and schedule, but the parent's weights: the child starts where the parent ended.
     assert second["train_loss"] < first["train_loss"] and third["train_loss"] < first["train_loss"]
 
@@ -35,11 +35,11 @@ def test_init_from_a_checkpoint_path_or_its_directory(compose, workdir):
     checkpoint = workdir / "outputs" / "base" / "checkpoint-4"
     assert checkpoint.is_dir()
     _run(compose, "version=from-ckpt", f"init_from={checkpoint}")
-    assert read_log(workdir / "logs" / "from-ckpt.log")["fields"]["parent"] == str(checkpoint)
+    assert read_log(workdir / "logs" / "from-ckpt.log").fields["parent"] == str(checkpoint)
     (workdir / "only-ckpts").mkdir()
     shutil.copytree(checkpoint, workdir / "only-ckpts" / "checkpoint-4")
     _run(compose, "version=from-dir", f"init_from={workdir / 'only-ckpts'}")
-    assert read_log(workdir / "logs" / "from-dir.log")["fields"]["parent"].endswith("only-ckpts/checkpoint-4")
+    assert read_log(workdir / "logs" / "from-dir.log").fields["parent"].endswith("only-ckpts/checkpoint-4")
 
 
 @pytest.mark.slow
@@ -65,5 +65,5 @@ def test_a_resumed_child_keeps_its_parents_epochs(compose, workdir, interrupt_at
         _run(compose, "version=c1", "init_from=p1", "train.save_steps=2")
     disarm()
     train(compose(*ONE_EPOCH, "resume=c1"), Job(raw={"resume": "c1"}, overrides=["resume=c1"]))
-    summary = read_log(workdir / "logs" / "c1.log")["sections"]["summary"]
+    summary = read_log(workdir / "logs" / "c1.log").sections["summary"]
     assert (summary["parent_epochs"], summary["cumulative_epochs"]) == (1.0, 2.0)

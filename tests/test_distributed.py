@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from harness.runlog.writer import read_log
+from harness.runlog.reader import read_log
 from harness.train import distributed
 from tests.tiny import ROOT, tiny_cli_args
 
@@ -27,17 +27,17 @@ def test_torchrun_two_processes_write_one_log_and_one_version(workdir, corpus, c
     assert [p.name for p in (workdir / "outputs").iterdir()] == ["1.0"]
     assert (workdir / "outputs" / "1.0" / "model.safetensors").is_file()
     log = read_log(workdir / "logs" / "1.0.log")
-    assert log["fields"]["status"] == "finished"
-    assert log["sections"]["environment"]["world_size"] == 2
+    assert log.fields["status"] == "finished"
+    assert log.sections["environment"]["world_size"] == 2
     text = (workdir / "logs" / "1.0.log").read_text()
     assert text.count("----- config -----") == 1 and text.count("status: finished") == 1
     losses = [ast.literal_eval(line) for line in text.splitlines() if line.startswith("{'loss'")]
     assert [entry["step"] for entry in losses] == [2, 4, 6, 8]  # each logged once, by rank 0
     assert all(math.isfinite(entry["loss"]) and 0 < entry["loss"] < 10 for entry in losses)
     # An epoch is ceil(blocks / (4 per device x 2 processes)) steps: half what one process would take.
-    steps_per_epoch = math.ceil(log["sections"]["data"]["train_blocks"] / 8)
+    steps_per_epoch = math.ceil(log.sections["data"]["train_blocks"] / 8)
     assert losses[-1]["epoch"] == pytest.approx(8 / steps_per_epoch)
-    assert math.isfinite(float(log["sections"]["summary"]["peak_memory_mb"]))
+    assert math.isfinite(float(log.sections["summary"]["peak_memory_mb"]))
 
 
 @pytest.mark.slow

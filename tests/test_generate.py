@@ -12,8 +12,12 @@ import yaml
 from harness.cli.main import main as cli_main
 from harness.errors import UserError
 from harness.rerun import generate
-from harness.rerun.generate import Sampling, Source
-from harness.runlog.writer import RunLog, read_log
+from harness.rerun.generate import Source
+from harness.runlog.reader import read_log
+from harness.runlog.writer import RunLog
+from harness.train import sampling as sampler
+from harness.train.sampling import Sampling
+from harness.train.templates import apply_template
 from tests.tiny import CONF, ROOT, TINY
 
 PROMPTS = ["Hey, how are you?", "The class"]
@@ -54,11 +58,11 @@ def _load(runs, version):
 # ----- no model needed -----
 
 def test_instruction_template_and_unknown_template():
-    assert generate.apply_template("Hi {x}", "none") == "Hi {x}"
-    assert generate.apply_template("Sort a list {x}", "instruction") == (
+    assert apply_template("Hi {x}", "none") == "Hi {x}"
+    assert apply_template("Sort a list {x}", "instruction") == (
         "### Instruction:\nSort a list {x}\n\n### Response:\n")
     with pytest.raises(UserError, match="unknown template 'chat'"):
-        generate.apply_template("Hi", "chat")
+        apply_template("Hi", "chat")
 
 
 def test_sampling_settings_are_checked_and_greedy_drops_sampling_knobs():
@@ -86,7 +90,7 @@ def test_bad_eval_config_fails_before_training(compose, workdir):
 
 def test_samples_round_trip_through_the_log(tmp_path):
     nasty = ["two\nlines", "a\n\nb", "  indented", "----- summary -----\nstatus: crashed", "{'loss': 1}",
-             "3.4", "yes", "", "é 😀", "line\u2028sep".translate(generate.LINE_SEPARATORS), "x\r\ny"]
+             "3.4", "yes", "", "é 😀", "line\u2028sep".translate(sampler.LINE_SEPARATORS), "x\r\ny"]
     path = tmp_path / "x.log"
     path.touch()
     log = RunLog.create(path)
@@ -98,13 +102,13 @@ def test_samples_round_trip_through_the_log(tmp_path):
     samples = generate.samples_from_log(path)
     assert [s["output"] for s in samples[:-1]] == nasty and samples[-1] == {"prompt": "p", "output": "o",
                                                                              "version": "3.4"}
-    assert read_log(path)["fields"]["status"] == "finished"
+    assert read_log(path).fields["status"] == "finished"
 
 
 def test_markdown_escapes_output_and_marks_missing_cells():
     records = [{"version": "a", "prompt": "p|1", "output": "x | y\n<b>z</b>"},
                {"version": "b", "prompt": "p2", "output": "w"}]
-    text = generate.render_markdown(records)
+    text = sampler.render_markdown(records)
     assert text.splitlines() == ["| prompt | a | b |", "| --- | --- | --- |",
                                  "| p\\|1 | x \\| y<br>&lt;b&gt;z&lt;/b&gt; | (not recorded) |",
                                  "| p2 | (not recorded) | w |"]
@@ -116,7 +120,7 @@ def test_rich_table_has_a_column_per_version():
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=100, record=True, color_system=None)
-    generate.render_rich([{"version": "3.4", "prompt": "Hi", "output": "[bold]hello"},
+    sampler.render_rich([{"version": "3.4", "prompt": "Hi", "output": "[bold]hello"},
                           {"version": "base", "prompt": "Hi", "output": "bye"}], console, caption="greedy")
     text = console.export_text()
     header = next(line for line in text.splitlines() if "prompt" in line)
@@ -183,9 +187,9 @@ def test_ambiguous_base(runs, tmp_path):
 
 def test_fixed_seed_gives_the_same_text_every_time(runs):
     model, tokenizer = _load(runs, "3.4")
-    first = generate.generate_samples(model, tokenizer, PROMPTS, FAST)
-    again = generate.generate_samples(model, tokenizer, PROMPTS, FAST)
-    other_seed = generate.generate_samples(model, tokenizer, PROMPTS, Sampling(max_new_tokens=12, seed=1))
+    first = sampler.generate_samples(model, tokenizer, PROMPTS, FAST)
+    again = sampler.generate_samples(model, tokenizer, PROMPTS, FAST)
+    other_seed = sampler.generate_samples(model, tokenizer, PROMPTS, Sampling(max_new_tokens=12, seed=1))
     assert first == again and all(s["output"] for s in first)
     assert first != other_seed
     assert [s["prompt"] for s in first] == PROMPTS
@@ -215,10 +219,10 @@ def test_template_is_what_the_model_reads(runs):
             return tokenizer(text, **kwargs)
 
     sampling = Sampling(max_new_tokens=8, template="instruction", do_sample=False)
-    output = generate.sample(model, Spy(), "List two colours", sampling)
+    output = sampler.sample(model, Spy(), "List two colours", sampling)
     templated = "### Instruction:\nList two colours\n\n### Response:\n"
     assert seen == [templated]
-    ids, prompt_len = generate.complete(model, tokenizer, templated, sampling)
+    ids, prompt_len = sampler.complete(model, tokenizer, templated, sampling)
     full = tokenizer.decode(ids, skip_special_tokens=True)
     assert full.startswith(templated) and full[len(templated):] == output
     assert len(ids) == prompt_len + 8 or tokenizer.eos_token_id in ids.tolist()
@@ -226,14 +230,14 @@ def test_template_is_what_the_model_reads(runs):
 
 def test_run_records_samples_that_the_saved_weights_reproduce(runs):
     log = read_log(runs / "logs" / "3.4.log")
-    assert log["fields"]["status"] == "finished"
-    assert list(log["sections"]).index("samples") < list(log["sections"]).index("summary")
+    assert log.fields["status"] == "finished"
+    assert list(log.sections).index("samples") < list(log.sections).index("summary")
     recorded = generate.samples_from_log(runs / "logs" / "3.4.log")
     assert [s["prompt"] for s in recorded] == PROMPTS
     model, tokenizer = _load(runs, "3.4")
-    assert generate.generate_samples(model, tokenizer, PROMPTS, FAST) == recorded
+    assert sampler.generate_samples(model, tokenizer, PROMPTS, FAST) == recorded
     chained = read_log(runs / "logs" / "3.6.log")
-    assert chained["sections"]["config"]["eval"]["template"] == "instruction"
+    assert chained.sections["config"]["eval"]["template"] == "instruction"
     assert generate.samples_from_log(runs / "logs" / "3.6.log") != recorded
 
 
@@ -290,7 +294,7 @@ def test_cli_prints_versions_side_by_side(runs, cache_dir):
 def test_prompt_longer_than_the_context_is_cut_not_a_crash(runs, capsys):
     model, tokenizer = _load(runs, "3.4")
     long_prompt = "The class statement defines a new type. " * 40
-    [result] = generate.generate_samples(model, tokenizer, [long_prompt], Sampling(max_new_tokens=200, do_sample=False))
+    [result] = sampler.generate_samples(model, tokenizer, [long_prompt], Sampling(max_new_tokens=200, do_sample=False))
     assert result["output"] and "keeping its last 32 tokens" in capsys.readouterr().err
 
 
@@ -301,8 +305,8 @@ def test_failed_sampling_still_finishes_the_run(compose, workdir, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("no room")
 
-    monkeypatch.setattr(generate, "generate_samples", broken)
+    monkeypatch.setattr(sampler, "generate_samples", broken)
     train(compose("version=s1", "train.max_steps=2", "eval.prompts=[Hi]"))
     log = read_log(workdir / "logs" / "s1.log")
-    assert log["fields"]["status"] == "finished" and "samples" not in log["sections"]
-    assert "sampling failed: RuntimeError: no room" in log["fields"]["warning"]
+    assert log.fields["status"] == "finished" and "samples" not in log.sections
+    assert "sampling failed: RuntimeError: no room" in log.fields["warning"]

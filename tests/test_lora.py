@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from harness.errors import UserError
-from harness.runlog.writer import read_log
+from harness.runlog.reader import read_log
 from harness.train import lora
 from harness.train.pipeline import Job, train
 
@@ -23,7 +23,7 @@ def lora_run(compose, *overrides):
 def test_lora_trains_adapter_only_and_saves_it_and_merged(compose, workdir, pretrained):
     lora_run(compose, f"model.name_or_path={pretrained}", "peft=lora", f"peft.r={R}", "peft.save_merged=true",
              "version=l1")
-    model_log = read_log(workdir / "logs" / "l1.log")["sections"]["model"]
+    model_log = read_log(workdir / "logs" / "l1.log").sections["model"]
     assert model_log["trainable_params"] == ADAPTER_PARAMS
     assert model_log["total_params"] > 50 * ADAPTER_PARAMS
     assert (model_log["peft_method"], model_log["lora_r"], model_log["lora_alpha"]) == ("lora", R, 32)
@@ -54,24 +54,24 @@ def test_chaining_continues_the_adapter_or_starts_from_merged_weights(compose, w
              "train.gradient_checkpointing=true")
     lora_run(compose, "init_from=a", "peft=lora", "peft.r=16", "version=b", short)
     log = read_log(workdir / "logs" / "b.log")
-    continued = log["sections"]["model"]
+    continued = log.sections["model"]
     assert continued["peft_method"] == "lora" and continued["trainable_params"] == ADAPTER_PARAMS
     assert continued["adapter_from"] == str(workdir / "outputs" / "a")
     assert continued["base_weights"] == str(pretrained)
-    assert "continues its adapter (r=4" in log["fields"]["warning"]
+    assert "continues its adapter (r=4" in log.fields["warning"]
 
     lora_run(compose, "init_from=a", "merge=true", "version=full", short)
-    full = read_log(workdir / "logs" / "full.log")["sections"]["model"]
+    full = read_log(workdir / "logs" / "full.log").sections["model"]
     assert full["peft_method"] == "none" and full["trainable_params"] == full["total_params"]
     assert (workdir / "outputs" / "full" / "model.safetensors").is_file()
 
     # A new adapter over merged weights: the merged base is saved so that the adapter can be loaded again.
     lora_run(compose, "init_from=a", "merge=true", "peft=lora", "peft.r=2", "version=new", short)
-    fresh = read_log(workdir / "logs" / "new.log")["sections"]["model"]
+    fresh = read_log(workdir / "logs" / "new.log").sections["model"]
     assert fresh["lora_r"] == 2 and fresh["merged_from"] == str(workdir / "outputs" / "a")
     assert fresh["base_weights"] == str((workdir / "outputs" / "new" / "base").resolve())
     lora_run(compose, "init_from=new", "version=new2", short)
-    assert read_log(workdir / "logs" / "new2.log")["fields"]["status"] == "finished"
+    assert read_log(workdir / "logs" / "new2.log").fields["status"] == "finished"
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -140,5 +140,5 @@ def test_an_interrupted_lora_run_resumes_from_its_adapter_checkpoint(compose, wo
     assert (workdir / "outputs" / "r1" / "checkpoint-4" / "adapter_model.safetensors").is_file()
     train(compose("resume=r1"), Job(raw={"resume": "r1"}))
     log = read_log(workdir / "logs" / "r1.log")
-    assert log["fields"]["status"] == "finished" and log["sections"]["model"]["trainable_params"] == ADAPTER_PARAMS
+    assert log.fields["status"] == "finished" and log.sections["model"]["trainable_params"] == ADAPTER_PARAMS
     assert (workdir / "outputs" / "r1" / "adapter_model.safetensors").is_file()

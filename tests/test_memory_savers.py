@@ -3,7 +3,7 @@
 import pytest
 
 from harness.errors import UserError
-from harness.runlog.writer import read_log
+from harness.runlog.reader import read_log
 from harness.train import environment
 from harness.train.config import validate
 from harness.train.pipeline import Job, train
@@ -14,24 +14,24 @@ def test_low_vram_preset_trains_on_cpu_and_is_recorded(compose, workdir, capsys)
     train(compose("+preset=low_vram", "+train.auto_find_batch_size=true", "train.max_steps=1", "version=low"),
           Job(command="python run_clm.py +preset=low_vram"))
     log = read_log(workdir / "logs" / "low.log")
-    recorded = log["sections"]["config"]["train"]
+    recorded = log.sections["config"]["train"]
     assert recorded["gradient_accumulation_steps"] == 8
     assert recorded["per_device_train_batch_size"] == 4  # an override after the preset wins
     assert recorded["gradient_checkpointing"] is True and recorded["optim"] == "adafactor"
     assert recorded["fp16"] is True and recorded["auto_find_batch_size"] is True
-    assert log["sections"]["environment"]["precision"] == "fp32"  # no CUDA here: fp16 fell back, and says so
-    assert "fp16 needs a CUDA GPU" in log["fields"]["warning"]
-    assert log["fields"]["status"] == "finished"
-    assert log["sections"]["summary"]["peak_memory_kind"] == "cpu_rss"
-    assert log["sections"]["summary"]["peak_memory_mb"] > 50
+    assert log.sections["environment"]["precision"] == "fp32"  # no CUDA here: fp16 fell back, and says so
+    assert "fp16 needs a CUDA GPU" in log.fields["warning"]
+    assert log.fields["status"] == "finished"
+    assert log.sections["summary"]["peak_memory_kind"] == "cpu_rss"
+    assert log.sections["summary"]["peak_memory_mb"] > 50
 
 
 @pytest.mark.slow
 def test_bf16_autocast_runs_on_cpu(compose, workdir):
     train(compose("train.bf16=true", "train.max_steps=2", "version=bf"))
     log = read_log(workdir / "logs" / "bf.log")
-    assert log["sections"]["environment"]["precision"] == "bf16 mixed (fp32 weights)"
-    assert log["fields"]["status"] == "finished"
+    assert log.sections["environment"]["precision"] == "bf16 mixed (fp32 weights)"
+    assert log.fields["status"] == "finished"
 
 
 @pytest.mark.parametrize("overrides, message", [

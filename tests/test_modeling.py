@@ -3,7 +3,7 @@
 import pytest
 
 from harness.errors import UserError
-from harness.runlog.writer import read_log
+from harness.runlog.reader import read_log
 from harness.train.modeling import build_model, load_tokenizer, train_tokenizer
 from harness.train.pipeline import train
 from tests.tiny import TINY
@@ -38,8 +38,8 @@ def test_fine_tune_a_local_pretrained_directory(compose, workdir, tmp_path, bpe,
     not_model = [o for o in TINY if not o.startswith("model.")]
     metrics = train(compose(f"model={group}", f"model.name_or_path={source}", *not_model, "train.max_steps=4", tiny=False))
     log = read_log(workdir / "logs" / f"{metrics['version']}.log")
-    assert log["sections"]["config"]["model"]["name_or_path"] == str(source)
-    assert log["sections"]["data"]["tokenizer"].startswith(f"{source}@sha256:")
+    assert log.sections["config"]["model"]["name_or_path"] == str(source)
+    assert log.sections["data"]["tokenizer"].startswith(f"{source}@sha256:")
 
     from transformers import AutoModelForCausalLM
 

@@ -9,7 +9,7 @@ import pytest
 
 from harness.errors import UserError
 from harness.rerun.reproduce import reproduce
-from harness.runlog.writer import read_log
+from harness.runlog.reader import read_log
 from harness.train.pipeline import Job, train
 from tests.tiny import ROOT
 
@@ -34,9 +34,9 @@ def test_round_trip_reproduces_exactly(logged, workdir):
     assert {"train_loss", "eval_loss", "eval_accuracy", "perplexity"} <= keys
     assert not any("runtime" in key for key in keys)
     rerun = read_log(logs / "0.1-r1.log")
-    assert rerun["fields"]["status"] == "finished"
-    assert rerun["fields"]["note"] == "reproduction of 0.1"
-    assert rerun["fields"]["command"] == "python -m harness reproduce 0.1"
+    assert rerun.fields["status"] == "finished"
+    assert rerun.fields["note"] == "reproduction of 0.1"
+    assert rerun.fields["command"] == "python -m harness reproduce 0.1"
 
 
 @pytest.mark.slow
@@ -47,7 +47,7 @@ def test_edited_data_refuses_unless_forced(logged, corpus):
         reproduce("0.2", logs)
     assert not (logs / "0.2-r1.log").exists()
     (outcome,) = reproduce("0.2", logs, force=True)
-    assert outcome.forced and "--force: train file" in read_log(logs / "0.2-r1.log")["fields"]["note"]
+    assert outcome.forced and "--force: train file" in read_log(logs / "0.2-r1.log").fields["note"]
 
 
 @pytest.mark.slow
@@ -59,7 +59,7 @@ def test_changed_seed_diverges_and_cli_says_so(logged, workdir, cache_dir):
     assert result.returncode == 1, result.stderr[-2000:]
     assert "DIVERGED" in result.stdout and "train_loss" in result.stdout
     assert "environment: identical" in result.stdout
-    assert "changed: train.seed=7" in read_log(logs / "0.3-r1.log")["fields"]["note"]
+    assert "changed: train.seed=7" in read_log(logs / "0.3-r1.log").fields["note"]
 
 
 @pytest.mark.slow
@@ -71,7 +71,7 @@ def test_missing_parent_weights_need_chain(logged, workdir):
         reproduce("3.5", logs)
     outcomes = reproduce("3.5", logs, chain=True)
     assert [(o.version, o.rerun, o.reproduced) for o in outcomes] == [("3.4", "3.4-r1", True), ("3.5", "3.5-r1", True)]
-    assert read_log(logs / "3.5-r1.log")["fields"]["parent"] == "3.4-r1"
+    assert read_log(logs / "3.5-r1.log").fields["parent"] == "3.4-r1"
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from harness.runlog.writer import read_log
+from harness.runlog.reader import read_log
 from tests.tiny import ROOT, TINY
 
 # Logging and saving deliberately out of step, so the resume starts between two loss reports.
@@ -40,8 +40,10 @@ def _wait_for(predicate, process, timeout=120.0):
 
 def _start(workdir, cache_dir, corpus, *args):
     env = {**os.environ, "RUN_CLM_CACHE": str(cache_dir)}
+    # A shell's background job (`pytest &`) ignores SIGINT, and children inherit that: give the run the default.
     return subprocess.Popen([sys.executable, str(ROOT / "run_clm.py"), f"data.train_file={corpus}", *args],
-                            cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.slow
@@ -56,13 +58,13 @@ def test_sigkill_then_resume_equals_uninterrupted_run(run_cli, workdir, cache_di
     process.send_signal(signal.SIGKILL)
     process.wait()
     killed = read_log(log_path)
-    assert killed["fields"]["status"] == "running" and "ended" not in killed["fields"]
+    assert killed.fields["status"] == "running" and "ended" not in killed.fields
 
     resumed = run_cli("resume=killed")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     text = log_path.read_text()
     assert re.search(r"^resumed: \S+ from \S+checkpoint-(20|30)$", text, re.MULTILINE)
-    assert read_log(log_path)["fields"]["status"] == "finished"
+    assert read_log(log_path).fields["status"] == "finished"
 
     expected = _metrics((workdir / "logs" / "ref.log").read_text())
     assert all(expected.values()) and _metrics(text) == expected
@@ -80,7 +82,7 @@ def test_ctrl_c_leaves_interrupted_and_resume_refuses_finished_or_overridden(run
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "Traceback" not in stderr
     log = read_log(log_path)
-    assert log["fields"]["status"] == "interrupted" and log["fields"]["ended"]
+    assert log.fields["status"] == "interrupted" and log.fields["ended"]
 
     refused = run_cli("resume=cc", "train.learning_rate=5")
     assert refused.returncode == 2 and "drop the other overrides" in refused.stderr
@@ -126,10 +128,10 @@ def test_resume_true_continues_the_named_version_with_the_command_line_config(co
     with pytest.raises(KeyboardInterrupt):
         train(compose("version=rt"), Job(raw={"version": "rt"}))
     disarm()
-    assert read_log(workdir / "logs" / "rt.log")["fields"]["status"] == "interrupted"
+    assert read_log(workdir / "logs" / "rt.log").fields["status"] == "interrupted"
 
     metrics = train(compose("version=rt", "resume=true"), Job(raw={"version": "rt", "resume": "true"},
                                                               overrides=["version=rt", "resume=true"]))
     log = read_log(workdir / "logs" / "rt.log")
-    assert log["fields"]["status"] == "finished" and "checkpoint-4" in log["fields"]["resumed"]
+    assert log.fields["status"] == "finished" and "checkpoint-4" in log.fields["resumed"]
     assert metrics["version"] == "rt" and metrics["epoch"] > 0

@@ -2,7 +2,9 @@
 
 import re
 
-from harness.runlog.writer import MAGIC, RunLog, format_metrics_block, read_log
+from harness.runlog.format import MAGIC
+from harness.runlog.reader import read_log
+from harness.runlog.writer import RunLog, format_metrics_block
 
 
 def test_writer_produces_the_documented_line_kinds(tmp_path):
@@ -39,9 +41,9 @@ def test_read_log_round_trip_last_field_wins_and_sections_merge(tmp_path):
     log.status("finished")
     log.close()
     parsed = read_log(path)
-    assert parsed["fields"]["status"] == "finished"
-    assert parsed["fields"]["output_dir"] == "outputs/v"
-    assert parsed["sections"]["summary"] == {"epochs": 2.0, "weights": "outputs/v"}
+    assert parsed.fields["status"] == "finished"
+    assert parsed.fields["output_dir"] == "outputs/v"
+    assert parsed.sections["summary"] == {"epochs": 2.0, "weights": "outputs/v"}
 
 
 def test_metrics_block_matches_trainer_layout():
@@ -69,6 +71,6 @@ def test_read_log_returns_metrics_blocks_exactly(tmp_path):
     log.metrics("eval", {"eval_loss": 5.432100296020508, "perplexity": 228.61224212356323})
     log.status("finished")
     log.close()
-    metrics = read_log(path)["metrics"]
-    assert metrics["train"] == {"train_loss": 6.123456001281738, "train_runtime": "0:00:31.12", "train_samples": 940}
+    metrics = read_log(path).metrics
+    assert metrics["train"] == {"train_loss": 6.123456001281738, "train_runtime": 31.12, "train_samples": 940}
     assert metrics["eval"]["eval_loss"] == 5.432100296020508

@@ -3,7 +3,7 @@
 import pytest
 
 from harness.errors import UserError
-from harness.runlog.writer import read_log
+from harness.runlog.reader import read_log
 from harness.train.pipeline import Job, train
 
 
@@ -21,11 +21,11 @@ def test_tiny_run_writes_log_weights_and_metrics(compose, workdir):
 
     text = (workdir / "logs" / "0.1.log").read_text()
     log = read_log(workdir / "logs" / "0.1.log")
-    assert log["fields"]["status"] == "finished" and log["fields"]["ended"]
-    assert log["fields"]["command"] == "python run_clm.py version=0.1"
-    assert log["sections"]["environment"]["precision"] == "fp32"
-    assert log["sections"]["data"]["files"][0]["sha256"]
-    assert log["sections"]["model"]["trainable_params"] > 0
+    assert log.fields["status"] == "finished" and log.fields["ended"]
+    assert log.fields["command"] == "python run_clm.py version=0.1"
+    assert log.sections["environment"]["precision"] == "fp32"
+    assert log.sections["data"]["files"][0]["sha256"]
+    assert log.sections["model"]["trainable_params"] > 0
     assert text.count("{'loss': ") == 4  # logging_steps=2 over 8 steps
     assert "'eval_loss': " in text
     assert "***** train metrics *****" in text and "***** eval metrics *****" in text
@@ -57,8 +57,8 @@ def test_next_free_version_and_fp16_on_cpu_falls_back(compose, workdir, capsys):
     assert (first["version"], second["version"]) == ("1.0", "1.1")
     assert "fp16 needs a CUDA GPU" in capsys.readouterr().err
     log = read_log(workdir / "logs" / "1.1.log")
-    assert log["sections"]["environment"]["precision"] == "fp32"
-    assert "fp16 needs a CUDA GPU" in log["fields"]["warning"]
+    assert log.sections["environment"]["precision"] == "fp32"
+    assert "fp16 needs a CUDA GPU" in log.fields["warning"]
 
 
 def test_bad_input_before_training_leaves_no_log(compose, workdir, tmp_path):
@@ -80,8 +80,8 @@ def test_crash_during_training_is_recorded(compose, workdir, monkeypatch):
     with pytest.raises(RuntimeError):
         train(compose("version=boom"))
     log = read_log(workdir / "logs" / "boom.log")
-    assert log["fields"]["status"] == "crashed"
-    assert log["fields"]["error"] == "RuntimeError: CUDA out of memory (simulated)"
+    assert log.fields["status"] == "crashed"
+    assert log.fields["error"] == "RuntimeError: CUDA out of memory (simulated)"
     assert "***** train metrics *****" not in (workdir / "logs" / "boom.log").read_text()
 
 
@@ -91,7 +91,7 @@ def test_interrupt_is_recorded(compose, workdir, monkeypatch):
     monkeypatch.setattr(Trainer, "training_step", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         train(compose("version=stop"))
-    assert read_log(workdir / "logs" / "stop.log")["fields"]["status"] == "interrupted"
+    assert read_log(workdir / "logs" / "stop.log").fields["status"] == "interrupted"
 
 
 @pytest.mark.slow

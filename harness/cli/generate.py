@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.rerun.generate import TEMPLATES, Sampling
+from harness.train import sampling as sampler
+from harness.train.sampling import Sampling
+from harness.train.templates import TEMPLATES
 
 DEFAULTS = Sampling()
 
@@ -68,11 +70,11 @@ def run(args) -> int:
         sources = generate.resolve_sources(specs, args.logs_dir, base=args.base)
         records, caption, settings = generate.run_sources(sources, prompts, sampling), sampling.describe(), sampling
     if args.format == "json":
-        print(generate.render_json(records, settings), end="")
+        print(sampler.render_json(records, settings), end="")
     elif args.format == "markdown":
-        print(generate.render_markdown(records, caption), end="")
+        print(sampler.render_markdown(records, caption), end="")
     else:
-        generate.print_rich(records, caption)
+        sampler.print_rich(records, caption)
     return 0
 
 

@@ -143,29 +143,25 @@ def _end(run: Run, x_key: str, metric: str) -> float | None:
 
 def offsets(series: list[Series], runs: list[Run], x_key: str, metric: str) -> list[str]:
     """--cumulative: each series starts where its chain of parents ended."""
-    index = lookup.by_version(runs)
     warnings: list[str] = []
-    memo: dict[str, float] = {}
 
-    def start(run: Run, seen: frozenset) -> float:
-        if run.version in memo:
-            return memo[run.version]
-        parent = index.get(run.parent) if run.parent else None
-        if run.parent and parent is None:
-            warnings.append(f"{run.version}: parent {run.parent} is not among the inputs; its curve starts at 0")
-        if parent is None or parent.version in seen:
-            value = 0.0
-        else:
+    def start(run: Run) -> float:
+        """The sum of the x extents of the ancestors among the inputs, root first."""
+        value, chain = 0.0, lookup.ancestors(run, runs)
+        children = [version for version, _ in chain[1:]] + [run.version]
+        for (version, parent), child in zip(chain, children):
+            if parent is None:
+                warnings.append(f"{child}: parent {version} is not among the inputs; its curve starts at 0")
+                continue
             end = _end(parent, x_key, metric)
             if end is None:
                 warnings.append(f"{run.version}: parent {parent.version} logged no {x_key}; "
                                 "the curve is not shifted for it")
-            value = start(parent, seen | {run.version}) + (end or 0.0)
-        memo[run.version] = value
+            value += end or 0.0
         return value
 
     for s in series:
-        s.offset = start(s.run, frozenset())
+        s.offset = start(s.run)
         s.points = [(x + s.offset, y) for x, y in s.points]
         s.eval_points = [(x + s.offset, y) for x, y in s.eval_points]
     return list(dict.fromkeys(warnings))

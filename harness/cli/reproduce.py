@@ -15,6 +15,8 @@ def register(subparsers) -> None:
     parser.add_argument("--chain", action="store_true", help="re-run ancestors whose weights are missing first")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="change one config value for the re-run (e.g. train.seed=7); recorded in the note")
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="let the model directory's own Python code run (never taken from the log)")
     parser.set_defaults(func=run)
 
 
@@ -23,7 +25,7 @@ def run(args) -> int:
 
     console = Console()
     outcomes = reproduce(args.version, args.logs_dir, rtol=args.rtol, atol=args.atol, force=args.force,
-                         chain=args.chain, overrides=args.overrides,
+                         chain=args.chain, overrides=args.overrides, trust_remote_code=args.trust_remote_code,
                          on_rerun=lambda v, r: console.print(f"[bold]re-running {v} as {r}[/bold]"))
     for outcome in outcomes:
         render(console, outcome, args.rtol, args.atol)

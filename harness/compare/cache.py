@@ -12,6 +12,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from harness.compare import load
 from harness.compare.records import ParseWarning, Run
 
 _CHUNK = 500  # sqlite's limit on bound parameters is 999 on old builds
@@ -65,6 +66,11 @@ class ParseCache:
             return found
         return found
 
+    @staticmethod
+    def stat(path: str) -> tuple | None:
+        """(size, mtime_ns), taken before a file is read."""
+        return _stat(os.path.abspath(path))
+
     def store(self, path: str, stat: tuple | None, runs: list[Run], warnings: list[ParseWarning]) -> None:
         """Remember a result, with the stat taken before the file was read (a later edit is seen as one)."""
         if self._db is None or stat is None:
@@ -98,10 +104,6 @@ def _stat(path: str) -> tuple | None:
     return st.st_size, st.st_mtime_ns
 
 
-def stat(path: str) -> tuple | None:
-    return _stat(os.path.abspath(path))
-
-
 def _decode(payload: str) -> tuple[list[Run], list[ParseWarning]]:
     data = json.loads(payload)
     return [Run(**r) for r in data["runs"]], [ParseWarning(**w) for w in data["warnings"]]
@@ -109,11 +111,9 @@ def _decode(payload: str) -> tuple[list[Run], list[ParseWarning]]:
 
 def load_runs(paths, stale_after: float, enabled: bool = True):
     """logparse.load_runs through the cache (what the commands use; `--no-cache` turns it off)."""
-    from harness.compare.load import load_runs as load
-
     cache = ParseCache() if enabled else None
     try:
-        return load(paths, stale_after=stale_after, cache=cache)
+        return load.load_runs(paths, stale_after=stale_after, cache=cache)
     finally:
         if cache is not None:
             cache.close()

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import versions
 from harness.compare.records import RUNLOG, Run, version_key
 
 # The trailing version-like token of a path's last component: `finetuned_model_v2.6` -> `2.6`.
@@ -80,26 +81,39 @@ def fill_epochs(runs: list[Run]) -> None:
             run.epochs = _number(run.hyperparameters.get("num_train_epochs"))
     memo: dict[int, float | None] = {}
     for run in runs:
-        run.cumulative_epochs = _cumulative(run, by_version, memo, set())
+        run.cumulative_epochs = _cumulative(run, by_version, memo)
 
 
-def _cumulative(run: Run, by_version: dict[str, Run], memo: dict[int, float | None], seen: set[int]):
-    if id(run) in memo:
-        return memo[id(run)]
+_GO_ON = object()
+
+
+def _own_cumulative(run: Run) -> object:
+    """What a run says by itself: its stated cumulative epochs, its epochs at a root, or _GO_ON."""
     stated = _number(run.summary.get("cumulative_epochs"))
     if stated is not None or run.epochs is None:
-        result = stated
-    elif not run.parent:
-        result = run.epochs
-    else:
-        parent = by_version.get(run.parent)
-        if parent is None or id(parent) in seen:
-            result = None  # a missing link or a cycle: unknown, not a guess
+        return stated
+    return run.epochs if not run.parent else _GO_ON
+
+
+def _cumulative(run: Run, by_version: dict[str, Run], memo: dict[int, float | None]) -> float | None:
+    """Walk up until a run that knows its own total, then add the epochs back down the walk."""
+    pending: list[Run] = []  # runs whose total is their parent's plus their own epochs, nearest first
+    node, total = run, memo.get(id(run), _own_cumulative(run))
+    links = versions.walk_up(run.parent, lambda v: by_version[v].parent, by_version.__contains__, start=run.version)
+    while total is _GO_ON:
+        pending.append(node)
+        link = next(links, None)
+        if link is None or link.kind != versions.VERSION:
+            total = None  # a missing link, a directory or a cycle: unknown, not a guess
         else:
-            upstream = _cumulative(parent, by_version, memo, seen | {id(run)})
-            result = None if upstream is None else upstream + run.epochs
-    memo[id(run)] = result
-    return result
+            node = by_version[link.name]
+            total = memo[id(node)] if id(node) in memo else _own_cumulative(node)
+    if not pending:
+        memo[id(run)] = total
+    for waiting in reversed(pending):
+        total = None if total is None else total + waiting.epochs
+        memo[id(waiting)] = total
+    return memo[id(run)]
 
 
 @dataclass

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from harness.compare import cache as parsecache
 from harness.compare import cmdline, lineage
+from harness.compare.readers.runlog import parse_runlog
 from harness.compare.readers.text import BANNER_RE, TRAINER_MARK_RE, parse_notebook, parse_trainer_stdout
 from harness.compare.readers.trainer_json import JSON_NAMES, parse_json_dir
 from harness.compare.records import NOTEBOOK, RUNLOG, TRAINER_JSON, TRAINER_STDOUT, ParseWarning, Run, version_key
-from harness.runlog.reader import MAGIC, parse_runlog
+from harness.runlog.format import MAGIC, MAGIC_PREFIX
+from harness.runlog.reader import MAX_BYTES, read_bounded
+from harness.runlog.writer import is_locked
 
 TEXT_SUFFIXES = (".log", ".txt")
-MAX_BYTES = 64 * 2**20  # a log bigger than this is read up to here, with a warning
 _BINARY_PROBE = 8192
 _KIND_RANK = {RUNLOG: 0, NOTEBOOK: 1, TRAINER_STDOUT: 2, TRAINER_JSON: 3}
 # Metrics that differ between two records of one run only by how they were printed or timed.
@@ -40,7 +42,7 @@ def load_runs(
 
     `stale_after`: minutes since a `running` run log was last written after which it counts as `stale`.
     Same-version records that agree are merged into one Run (`merged_from`); ones that disagree are all
-    kept, for the reviewer to see. `cache`: a parsecache.ParseCache; text files it holds unchanged are not
+    kept, for the reviewer to see. `cache`: a harness.compare.cache.ParseCache; text files it holds unchanged are not
     read again.
     """
     if isinstance(paths, str):
@@ -53,7 +55,7 @@ def load_runs(
         if path in cached:
             found, problems = cached[path]
         else:
-            before = parsecache.stat(path) if cache is not None else None
+            before = cache.stat(path) if cache is not None else None
             found, problems = read_text_file(path, max_bytes)
             if cache is not None:
                 cache.store(path, before, found, problems)
@@ -104,24 +106,16 @@ def discover(paths: Iterable[str], warnings: list[ParseWarning]) -> tuple[list[s
 
 
 def read_bytes(path: str, max_bytes: int) -> tuple[bytes | None, list[ParseWarning]]:
-    """The file's bytes (at most `max_bytes`, cut at a line end), or None when it is not worth reading."""
+    """The file's bytes (a huge one as its head and tail), or None when it is not worth reading."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+        data, gap = read_bounded(path, max_bytes)
     except OSError as exc:
         return None, [ParseWarning(path, 0, f"cannot read: {exc.strerror or exc}")]
     if not data:
         return None, [ParseWarning(path, 0, "empty file; skipped")]
     if b"\0" in data[:_BINARY_PROBE]:
         return None, [ParseWarning(path, 0, "binary file; skipped")]
-    warnings = []
-    if len(data) > max_bytes:
-        data = data[:max_bytes]
-        cut = data.rfind(b"\n")
-        data = data[: cut + 1] if cut > 0 else data
-        lineno = data.count(b"\n") + 1
-        warnings.append(ParseWarning(path, lineno, f"file larger than {max_bytes // 2**20} MiB; the rest is ignored"))
-    return data, warnings
+    return data, [] if gap is None else [ParseWarning(path, gap.first_line, gap.message())]
 
 
 def decode(data: bytes, path: str) -> tuple[str, list[ParseWarning]]:
@@ -167,7 +161,7 @@ def parse_text(path: str, text: str) -> tuple[list[Run], list[ParseWarning]]:
     if first == MAGIC:
         run, warnings = parse_runlog(path, text, stem)
         return [run], warnings
-    if first.startswith("#### run_clm.py log (format"):
+    if first.startswith(MAGIC_PREFIX):
         run, warnings = parse_runlog(path, text, stem)
         return [run], [ParseWarning(path, 1, "unknown run-log format; read as format 1")] + warnings
     lines = text.split("\n")
@@ -224,7 +218,9 @@ def finish(runs: list[Run], stale_after: float, now: float) -> None:
         fill_from_history(run)
         if run.source_kind == RUNLOG:
             runlog_hyperparameters(run)
-            if run.status == "running" and run.mtime is not None and now - run.mtime > stale_after * 60:
+            if run.status == "running" and _writer_gone(run):
+                run.status = "interrupted"
+            elif run.status == "running" and run.mtime is not None and now - run.mtime > stale_after * 60:
                 run.status = "stale"
         if "perplexity" not in run.eval_metrics:
             loss = run.eval_metrics.get("eval_loss")
@@ -233,6 +229,14 @@ def finish(runs: list[Run], stale_after: float, now: float) -> None:
                     run.eval_metrics["perplexity"] = math.exp(loss)
                 except OverflowError:
                     run.eval_metrics["perplexity"] = math.inf
+
+
+def _writer_gone(run: Run) -> bool:
+    """A `running` log written on this machine whose lock is free: its process is dead (SIGKILL, power).
+
+    A run on another host (a shared filesystem) holds no lock we can see: only its age tells (stale)."""
+    host = run.fields.get("host")
+    return bool(host) and host == socket.gethostname() and os.path.isfile(run.source) and not is_locked(run.source)
 
 
 def fill_from_history(run: Run) -> None:

@@ -13,6 +13,7 @@ import difflib
 import os
 from dataclasses import dataclass, field
 
+from harness import versions
 from harness.compare.cache import add_option as add_cache_option
 from harness.compare.records import RUNLOG, ParseWarning, Run, version_key
 from harness.errors import UserError
@@ -163,17 +164,8 @@ def ancestors(run: Run, runs: list[Run]) -> list[tuple[str, Run | None]]:
     """(version, run) from the root down to `run`'s parent; a parent not among the inputs ends the chain
     with run None. Cycles stop where they repeat."""
     index = by_version(runs)
-    chain: list[tuple[str, Run | None]] = []
-    seen = {run.version}
-    parent = run.parent
-    while parent and parent not in seen:
-        seen.add(parent)
-        found = index.get(parent)
-        chain.append((parent, found))
-        if found is None:
-            break
-        parent = found.parent
-    return list(reversed(chain))
+    links = versions.walk_up(run.parent, lambda v: index[v].parent, index.__contains__, start=run.version)
+    return [(link.name, index.get(link.name)) for link in links if link.kind != versions.CYCLE][::-1]
 
 
 def children(run: Run, runs: list[Run]) -> list[str]:

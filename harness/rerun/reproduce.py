@@ -7,12 +7,13 @@ recorded ones key by key.
 
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import versions
 from harness.errors import UserError
-from harness.runlog.writer import read_log
+from harness.runlog.reader import read_log
 from harness.train import checkpoints
 from harness.train.data import sha256_file
 
@@ -55,17 +56,17 @@ def load_recorded(logs_dir, version) -> dict:
     if not path.is_file():
         raise UserError(f"no log for version {version} in {logs_dir}/")
     log = read_log(path)
-    if not log["sections"].get("config"):
+    if not log.sections.get("config"):
         raise UserError(f"{path} records no config: it was not written by run_clm.py and cannot be re-run")
-    if log["fields"].get("status") != "finished":
-        raise UserError(f"version {version} did not finish (status {log['fields'].get('status')}): "
+    if log.fields.get("status") != "finished":
+        raise UserError(f"version {version} did not finish (status {log.fields.get('status')}): "
                         "there are no final metrics to reproduce")
     return log
 
 
 def data_problems(log: dict) -> list[str]:
     problems = []
-    for record in (log["sections"].get("data") or {}).get("files", []):
+    for record in (log.sections.get("data") or {}).get("files", []):
         path = Path(record["path"])
         if not path.is_file():
             problems.append(f"{record['role']} file {path} is gone")
@@ -75,14 +76,14 @@ def data_problems(log: dict) -> list[str]:
     return problems
 
 
-def parent_weights_missing(log: dict, logs_dir) -> str | None:
+def parent_weights_missing(log, logs_dir) -> str | None:
     """The parent version whose final weights are gone, if the run started from one."""
-    parent = log["fields"].get("parent") or None
+    parent = log.parent
     if parent is None:
         return None
-    parent_log = Path(logs_dir) / f"{parent}{versions.LOG_SUFFIX}"
-    if versions.VERSION_RE.fullmatch(parent) and parent_log.is_file():
-        weights = read_log(parent_log)["fields"].get("output_dir", "")
+    store = versions.LogStore(logs_dir)
+    if store.link(parent).kind == versions.VERSION:
+        weights = store.log(parent).fields.get("output_dir", "")
         return None if checkpoints.has_weights(weights) else parent
     if not Path(parent).exists():
         raise UserError(f"the run started from {parent}, which no longer exists")
@@ -90,7 +91,7 @@ def parent_weights_missing(log: dict, logs_dir) -> str | None:
 
 
 def reproduce(version: str, logs_dir="logs", *, rtol=0.0, atol=0.0, force=False, chain=False,
-              overrides=(), on_rerun=None) -> list[Outcome]:
+              overrides=(), on_rerun=None, trust_remote_code=False) -> list[Outcome]:
     """Re-run `version` (and, with chain, its missing ancestors first); one Outcome per re-run."""
     log = load_recorded(logs_dir, version)
     forced = []
@@ -98,22 +99,23 @@ def reproduce(version: str, logs_dir="logs", *, rtol=0.0, atol=0.0, force=False,
     if problems and not force:
         raise UserError(f"cannot reproduce {version}: {'; '.join(problems)} (--force re-runs anyway, and says so)")
     forced += problems
-    outcomes, init_from = [], log["sections"]["config"].get("init_from")
+    outcomes, init_from = [], log.sections["config"].get("init_from")
     missing = parent_weights_missing(log, logs_dir)
     if missing is not None:
         if not chain:
             raise UserError(f"cannot reproduce {version}: the weights of its parent {missing} were deleted "
                             "(--chain re-runs the ancestors first)")
-        outcomes += reproduce(missing, logs_dir, rtol=rtol, atol=atol, force=force, chain=True, on_rerun=on_rerun)
+        outcomes += reproduce(missing, logs_dir, rtol=rtol, atol=atol, force=force, chain=True, on_rerun=on_rerun,
+                              overrides=overrides, trust_remote_code=trust_remote_code)
         init_from = outcomes[-1].rerun
-    rerun_version = _rerun(version, log, logs_dir, init_from, forced, overrides, on_rerun)
+    rerun_version = _rerun(version, log, logs_dir, init_from, forced, overrides, on_rerun, trust_remote_code)
     rerun_log = read_log(versions.log_path(logs_dir, rerun_version))
-    outcomes.append(Outcome(version, rerun_version, compare(log["metrics"], rerun_log["metrics"], rtol, atol),
+    outcomes.append(Outcome(version, rerun_version, compare(log.metrics, rerun_log.metrics, rtol, atol),
                             environment_diff(log, rerun_log), forced))
     return outcomes
 
 
-def _rerun(version, log, logs_dir, init_from, forced, overrides, on_rerun) -> str:
+def _rerun(version, log, logs_dir, init_from, forced, overrides, on_rerun, trust_remote_code=False) -> str:
     from omegaconf import OmegaConf
 
     from harness.train.pipeline import Job, train
@@ -121,7 +123,8 @@ def _rerun(version, log, logs_dir, init_from, forced, overrides, on_rerun) -> st
     rerun_version = next_rerun_name(logs_dir, version)
     notes = [f"reproduction of {version}"] + [f"--force: {p}" for p in forced]
     notes += [f"changed: {o}" for o in overrides]
-    cfg = OmegaConf.create(log["sections"]["config"])
+    cfg = OmegaConf.create(log.sections["config"])
+    notes += _narrow_trust(cfg, version, trust_remote_code)
     cfg.merge_with(OmegaConf.from_dotlist(list(overrides)))
     cfg.merge_with({"version": rerun_version, "init_from": init_from, "resume": None, "plan": False,
                     "note": "\n".join(notes), "paths": {"logs_dir": str(logs_dir)}})
@@ -131,6 +134,34 @@ def _rerun(version, log, logs_dir, init_from, forced, overrides, on_rerun) -> st
     raw = {"version": rerun_version, **({"init_from": str(init_from)} if init_from is not None else {})}
     train(cfg, Job(command=command, raw=raw))
     return rerun_version
+
+
+def _narrow_trust(cfg, version: str, trust_remote_code: bool) -> list[str]:
+    """A log is data from anywhere: it may not run code, write outside the user's paths, or publish.
+
+    What the log asked for is replaced by the user's own defaults (conf/config.yaml's paths), code from the
+    model directory runs only with --trust-remote-code, and nothing is pushed or reported anywhere."""
+    from omegaconf import OmegaConf
+
+    model = cfg.get("model") or {}
+    asked = model.get("trust_remote_code") is True
+    cfg.merge_with({"paths": user_paths(), "model": {"trust_remote_code": bool(trust_remote_code)}})
+    for key, safe in (("push_to_hub", False), ("report_to", "none")):
+        if key in (cfg.get("train") or {}):
+            OmegaConf.update(cfg, f"train.{key}", safe)
+    if asked and not trust_remote_code:
+        print(f"warning: {version}'s log asked for model.trust_remote_code=true; re-running without it "
+              "(pass --trust-remote-code to let the model directory's own code run)", file=sys.stderr)
+        return ["trust_remote_code: off (the log asked for it; --trust-remote-code was not given)"]
+    return ["trust_remote_code: on (--trust-remote-code)"] if trust_remote_code else []
+
+
+def user_paths() -> dict:
+    """Where this user's runs write: conf/config.yaml's paths (with $RUN_CLM_CACHE), never a log's."""
+    from omegaconf import OmegaConf
+
+    conf = Path(__file__).resolve().parent.parent.parent / "conf" / "config.yaml"
+    return OmegaConf.to_container(OmegaConf.load(conf).paths, resolve=True)
 
 
 def next_rerun_name(logs_dir, version) -> str:
@@ -162,6 +193,6 @@ def _close(a, b, rtol, atol) -> bool:
 
 
 def environment_diff(recorded: dict, rerun: dict) -> list[tuple]:
-    before = recorded["sections"].get("environment") or {}
-    after = rerun["sections"].get("environment") or {}
+    before = recorded.sections.get("environment") or {}
+    after = rerun.sections.get("environment") or {}
     return [(k, before.get(k), after.get(k)) for k in ENVIRONMENT_KEYS if before.get(k) != after.get(k)]

@@ -15,6 +15,17 @@ from typing import Any
 import yaml
 
 
+class NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader, refusing aliases: run_clm.py never writes one, and nine nested `&a [*a, *a, ...]`
+    expand to billions of nodes (the "billion laughs"). A log that holds one gets a warning, not a hang."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a run log", mark)
+        return super().compose_node(parent, index)
+
+
 class _Fallback(Exception):
     """Outside the subset: let PyYAML decide."""
 
@@ -208,7 +219,8 @@ def load(text: str) -> Any:
     try:
         value = _fast(text)
     except Exception:  # noqa: BLE001 - _Fallback, or a gap in the subset: PyYAML has the last word
-        return yaml.safe_load(text)  # the pure-Python loader: libyaml differs on a few malformed inputs
+        # The pure-Python loader (libyaml differs on a few malformed inputs), without aliases.
+        return yaml.load(text, Loader=NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
     if len(_DOCS) > 4096:
         _DOCS.clear()
     _DOCS[text] = value

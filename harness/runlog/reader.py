@@ -1,15 +1,21 @@
-"""Reader for the run logs run_clm.py writes (docs/LOG_FORMAT.md, format 1): text -> one Run."""
+"""The one reader of the run logs run_clm.py writes (docs/LOG_FORMAT.md, format 1).
+
+`parse`/`read_log`: text -> LogText, the fields, sections and metrics blocks, typed once (a runtime is
+seconds, an empty `parent:` is None). Resume, init_from, reproduce and generate read it directly; the
+comparison side turns it into a Run (harness/compare/readers/runlog.py). Nothing here imports either side.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
-from harness.compare.records import RUNLOG, ParseWarning, Run
 from harness.runlog import fastyaml
+from harness.runlog.format import ATTRIBUTES, LISTS, MAGIC
 from harness.runlog.trainer_text import find_periodic, metrics_line, parse_dict_literal, parse_metric_value
 
-MAGIC = "#### run_clm.py log (format 1) ####"
 # One construct of the format per match; the last alternative swallows any other line.
 _TOKEN_RE = re.compile(
     r"^(?:----- (?P<section>\S(?:[^\n]*\S)?) -----[ \t]*\n(?P<body>(?:[ \t][^\n]*\n|\n)*)"
@@ -19,56 +25,65 @@ _TOKEN_RE = re.compile(
     r"|[^\n]*\n)",
     re.MULTILINE,
 )
+MAX_BYTES = 64 * 2**20  # held in memory per file: a bigger one is read as its head and tail
 _BLOCK_LINE_RE = re.compile(r"^\s*([A-Za-z_][\w./-]*)\s*=\s*(\S[^\n]*?)\s*$", re.MULTILINE)
-_ATTRIBUTES = ("version", "parent", "started", "status", "ended")  # last one wins
-_LISTS = {"command": "commands", "resumed": "resumed", "error": "errors", "warning": "warnings"}
-_DICT_SECTIONS = ("config", "environment", "data", "model", "summary")
 
 
 def is_runlog(first_line: str) -> bool:
     return first_line.rstrip("\r\n ") == MAGIC
 
 
-class _Reader:
-    def __init__(self, path: str, run: Run):
-        self.path = path
-        self.run = run
-        self.warnings: list[ParseWarning] = []
-        self.notes: list[str] = []
-        self.sections: list[tuple[str, int, str]] = []  # (name, marker line, body text)
-        self.metrics: dict[str, dict[str, Any]] = {}
+@dataclass
+class LogText:
+    """One run log as written, before any interpretation: what resume, init_from, reproduce and generate
+    read, and what `to_run` turns into the Run the tables use. Values are typed the same way for both."""
+
+    path: str
+    fields: dict[str, str] = field(default_factory=dict)  # `key: value` lines; the last one wins
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every command/resumed/error/warning/note
+    sections: dict[str, Any] = field(default_factory=dict)  # YAML sections; a repeated mapping is merged
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # split -> key -> value
+    history: list[dict[str, Any]] = field(default_factory=list)  # periodic dicts, later step wins
+    lines: dict[str, int] = field(default_factory=dict)  # first line of each field/section/block
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (1-based line, message)
+
+    @property
+    def parent(self) -> str | None:
+        """The parent as a version or a path; None when the log names none (`parent:` left empty)."""
+        return _no_parent(self.fields.get("parent"))
 
     def warn(self, lineno: int, message: str) -> None:
-        self.warnings.append(ParseWarning(self.path, lineno, message))
+        self.warnings.append((lineno, message))
+
+
+class _Reader:
+    def __init__(self, log: LogText):
+        self.log = log
+        self.sections: list[tuple[str, int, str]] = []  # (name, marker line, body text)
 
     def field(self, lineno: int, key: str, value: str) -> None:
-        run = self.run
-        run.lines.setdefault(key, lineno)
-        if key in _ATTRIBUTES:
-            setattr(run, key, value)
-            run.lines[key] = lineno
-        elif key == "note":
-            self.notes.append(value)
-        elif key in _LISTS:
-            getattr(run, _LISTS[key]).append(value)
-        else:
-            run.fields[key] = value
+        log = self.log
+        log.lines.setdefault(key, lineno)
+        if key in LISTS or key == "note":
+            log.lists.setdefault(key, []).append(value)
+        log.fields[key] = value
+        if key in ATTRIBUTES:
+            log.lines[key] = lineno
 
     def periodic(self, lineno: int, line: str) -> None:
         found = parse_dict_literal(line)  # the format puts the dict alone on its line
         if found is None:
             found, _ = find_periodic(line)
         if found is None:
-            self.warn(lineno, "periodic line is not a readable dict (truncated?)")
+            self.log.warn(lineno, "periodic line is not a readable dict (truncated?)")
         else:
-            self.run.history.append(found)
-            self.run.lines.setdefault("training", lineno)
+            self.log.history.append(found)
+            self.log.lines.setdefault("training", lineno)
 
-    def read(self, text: str) -> None:
+    def read(self, text: str, lineno: int = 2) -> None:
         """One regex pass over the text: each match is one construct (field, section with its body,
         metrics block with its lines, periodic line, or an ignored line)."""
-        lineno = 2
-        start = text.find("\n") + 1
+        start = text.find("\n") + 1 if lineno == 2 else 0
         for m in _TOKEN_RE.finditer(text, start):
             kind = m.lastgroup
             if kind == "value" or kind == "key":
@@ -77,12 +92,12 @@ class _Reader:
                 self.periodic(lineno, m.group("periodic"))
             elif kind == "body" or kind == "section":
                 name = m.group("section")
-                self.run.lines.setdefault(name, lineno)
+                self.log.lines.setdefault(name, lineno)
                 self.sections.append((name, lineno, m.group("body")))
             elif kind == "block" or kind == "split":
                 split = m.group("split")
-                self.run.lines.setdefault(f"{split}_metrics", lineno)
-                self.metrics[split] = self.block(lineno + 1, m.group("block"))
+                self.log.lines.setdefault(f"{split}_metrics", lineno)
+                self.log.metrics[split] = self.block(lineno + 1, m.group("block"))
             lineno += m.group(0).count("\n")
 
     def block(self, lineno: int, text: str) -> dict[str, Any]:
@@ -91,39 +106,29 @@ class _Reader:
         if len(items) != text.count("\n"):  # some line is not `key = value`: say which
             for offset, line in enumerate(text.split("\n")[:-1]):
                 if metrics_line(line) is None:
-                    self.warn(lineno + offset, "not a `key = value` line inside a metrics block")
+                    self.log.warn(lineno + offset, "not a `key = value` line inside a metrics block")
         return {key: parse_metric_value(value) for key, value in items}
 
-    def finish(self) -> None:
-        run = self.run
-        run.notes = "\n".join(self.notes)
-        for name, value in self.load_sections():
-            if name in _DICT_SECTIONS:
-                if isinstance(value, dict):
-                    getattr(run, name).update(value)
-                elif value is not None:
-                    self.warn(run.lines.get(name, 0), f"section `{name}` is not a mapping")
-            elif name == "samples" and isinstance(value, list):
-                run.samples = value
-        run.history = latest_per_step(run.history)
-        run.train_metrics = self.metrics.pop("train", {})
-        eval_metrics = self.metrics.pop("eval", {})
-        for other in self.metrics.values():  # test/predict blocks carry their own key prefix
-            eval_metrics.update({k: v for k, v in other.items() if k not in eval_metrics})
-        run.eval_metrics = eval_metrics
-
-    def load_sections(self) -> list[tuple[str, Any]]:
-        out = []
+    def finish(self) -> LogText:
+        log = self.log
         for name, lineno, body in self.sections:
             if name == "training":
                 continue
-            try:
-                out.append((name, fastyaml.load(body)))
-            except Exception as exc:  # noqa: BLE001 - YAML raises several types; all mean "unreadable"
-                mark = getattr(exc, "problem_mark", None)
-                where = lineno + 1 + mark.line if mark is not None else lineno
-                self.warn(where, f"section `{name}` is not valid YAML: {_one_line(exc)}")
-        return out
+            value = self.load_section(name, lineno, body)
+            if isinstance(value, dict) and isinstance(log.sections.get(name), dict):
+                value = {**log.sections[name], **value}
+            log.sections[name] = value
+        log.history = latest_per_step(log.history)
+        return log
+
+    def load_section(self, name: str, lineno: int, body: str) -> Any:
+        try:
+            return fastyaml.load(body)
+        except Exception as exc:  # noqa: BLE001 - YAML raises several types; all mean "unreadable"
+            mark = getattr(exc, "problem_mark", None)
+            where = lineno + 1 + mark.line if mark is not None else lineno
+            self.log.warn(where, f"section `{name}` is not valid YAML: {_one_line(exc)}")
+            return None
 
 
 def latest_per_step(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -144,14 +149,74 @@ def _one_line(exc: Exception) -> str:
     return text[:160]
 
 
-def parse_runlog(path: str, text: str, default_version: str) -> tuple[Run, list[ParseWarning]]:
+def parse(path: str, text: str) -> LogText:
     """`text`: the whole log, `\n` line ends, starting with the magic line."""
-    run = Run(version=default_version, source=path, source_kind=RUNLOG)
-    reader = _Reader(path, run)
+    reader = _Reader(LogText(path))
     reader.read(text if text.endswith("\n") else text + "\n")
-    reader.finish()
-    if not run.version:
-        run.version = default_version
-    if run.parent is not None and run.parent.lower() in ("", "none", "null", "-"):
-        run.parent = None
-    return run, reader.warnings
+    return reader.finish()
+
+
+def read_log(path, max_bytes: int = MAX_BYTES) -> LogText:
+    """The run log at `path` (what resume, init_from, reproduce and generate need)."""
+    data, gap = read_bounded(path, max_bytes)
+    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    log = parse(str(path), text)
+    if gap is not None:
+        log.warn(gap.first_line, gap.message())
+    return log
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The middle of a file too big to hold: skipped, its lines replaced by empty ones."""
+
+    first_line: int
+    lines: int
+    size: int
+    kept: int  # bytes kept at each end
+
+    def message(self) -> str:
+        return (f"file larger than {_size(2 * self.kept)}: {self.lines} lines ({_size(self.size)}) in the middle "
+                f"skipped; its first and last {_size(self.kept)} are read")
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.0f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB" if n >= 2**10 else f"{n} bytes"
+
+
+def read_bounded(path, max_bytes: int = MAX_BYTES) -> tuple[bytes, Gap | None]:
+    """At most `max_bytes` of a file: all of it, or its head and tail cut at line ends.
+
+    A log's summary, metrics and status are at its end, so a huge log keeps them; the skipped lines are
+    counted (streamed, never held) and stand as empty lines, so every line number after the gap is still
+    right. Raises OSError like open()."""
+    with open(path, "rb") as handle:
+        head = handle.read(max_bytes + 1)
+        if len(head) <= max_bytes:
+            return head, None
+        size = os.fstat(handle.fileno()).st_size
+        head = head[: head.rfind(b"\n", 0, max_bytes // 2) + 1]
+        handle.seek(max(len(head), size - max_bytes // 2))
+        tail = handle.read()
+        tail = tail[tail.find(b"\n") + 1 :]
+        skipped_start, skipped_end = len(head), size - len(tail)
+        lines = _count_lines(handle, skipped_start, skipped_end)
+    gap = Gap(head.count(b"\n") + 1, lines, skipped_end - skipped_start, max_bytes // 2)
+    padding = b"\n" * lines if lines <= max_bytes // 4 else b"\n"  # line numbers right, memory bounded
+    return head + padding + tail, gap
+
+
+def _count_lines(handle, start: int, end: int, chunk: int = 2**22) -> int:
+    handle.seek(start)
+    count = 0
+    while start < end:
+        block = handle.read(min(chunk, end - start))
+        if not block:
+            break
+        count += block.count(b"\n")
+        start += len(block)
+    return count
+
+
+def _no_parent(value: str | None) -> str | None:
+    return None if value is None or value.strip().lower() in ("", "none", "null", "-") else value.strip()

@@ -10,15 +10,12 @@ try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; a live run is then not protected from a second resume
     fcntl = None
-import re
 from pathlib import Path
 
 import yaml
 
 from harness.errors import UserError
-
-MAGIC = "#### run_clm.py log (format 1) ####"
-STATUSES = ("running", "finished", "crashed", "interrupted")
+from harness.runlog.format import MAGIC, STATUSES
 
 
 def now_iso() -> str:
@@ -28,7 +25,8 @@ def now_iso() -> str:
 class RunLog:
     def __init__(self, path, fresh: bool):
         self.path = Path(path)
-        self._file = open(self.path, "a", encoding="utf-8")
+        # backslashreplace: a stray undecodable byte from the command line must not stop the log mid-line.
+        self._file = open(self.path, "a", encoding="utf-8", errors="backslashreplace")
         try:
             # Held while the run lives; the OS drops it even on SIGKILL, so "running" + unlocked = dead.
             if fcntl is not None:
@@ -38,7 +36,8 @@ class RunLog:
             raise UserError(f"{self.path} is in use: that version is still running") from None
         if fresh:
             self._write(MAGIC)
-
+        elif not _ends_with_newline(self.path):
+            self._file.write("\n")  # a full disk tore the last line: start on a fresh one
     @classmethod
     def create(cls, path) -> "RunLog":
         """Start a log in a file that versions.claim() has just created (empty)."""
@@ -54,7 +53,11 @@ class RunLog:
         self._file.flush()
 
     def field(self, key: str, value) -> None:
+        """`key: value`; a multi-line note is several `note:` lines, any other value stays one line
+        (a newline inside a command is written as `\\n`, so it never reads back as a second command)."""
         lines = str("" if value is None else value).splitlines() or [""]
+        if key != "note" and len(lines) > 1:
+            lines = ["\\n".join(lines)]
         for line in lines:
             self._write(f"{key}: {line}".rstrip())
 
@@ -123,64 +126,26 @@ def _plain(value):
     return str(value)
 
 
-FIELD_RE = re.compile(r"^([a-z_]+): ?(.*)$")
-SECTION_RE = re.compile(r"^----- (\w+) -----$")
-BLOCK_RE = re.compile(r"^\*\*\*\*\* (\w+) metrics \*\*\*\*\*$")
-BLOCK_LINE_RE = re.compile(r"^  (\S+) += +(\S+)$")
-
-
-def read_log(path) -> dict:
-    """Fields (last one wins), YAML sections and metrics blocks of a run log: what resume, init_from and
-    reproduce need. The full reader, with history and every other input shape, is harness.compare.load."""
-    fields, sections, metrics, current, body, block = {}, {}, {}, None, [], None
-
-    def close_section():
-        if current is not None:
-            parsed = yaml.safe_load("\n".join(body)) if body else None
-            if isinstance(parsed, dict) and isinstance(sections.get(current), dict):
-                parsed = {**sections[current], **parsed}
-            sections[current] = parsed
-
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            line = line.rstrip("\n")
-            if current is not None and (line.startswith("  ") or not line):
-                body.append(line[2:])
-                continue
-            if block is not None and (match := BLOCK_LINE_RE.match(line)):
-                metrics[block][match.group(1)] = _number(match.group(2))
-                continue
-            close_section()
-            current, body, block = None, [], None
-            if match := BLOCK_RE.match(line):
-                block = match.group(1)
-                metrics[block] = {}
-            elif match := SECTION_RE.match(line):
-                current = match.group(1)
-            elif match := FIELD_RE.match(line):
-                fields[match.group(1)] = match.group(2).strip()
-    close_section()
-    return {"fields": fields, "sections": sections, "metrics": metrics}
-
-
-def _number(text: str):
-    """Full-precision numbers come back exactly; Trainer's 0:01:02.50, 12GF and 512MB forms stay text."""
-    try:
-        return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
-    except ValueError:
-        return text
-
-
 def is_locked(path) -> bool:
-    """True while some process has the log open as a live run."""
+    """True while some process on this machine has the log open as a live run (read-only: works on any
+    readable file, creates nothing)."""
     if fcntl is None:
         return False
     try:
-        with open(path, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with open(path, "rb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
             fcntl.flock(handle, fcntl.LOCK_UN)
     except BlockingIOError:
         return True
     except OSError:
         return False
     return False
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        if handle.tell() == 0:
+            return True
+        handle.seek(-1, 2)
+        return handle.read(1) == b"\n"

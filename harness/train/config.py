@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from omegaconf import DictConfig, OmegaConf
 
 from harness.errors import UserError
-from harness.rerun.generate import TEMPLATES
+from harness.train.templates import TEMPLATES
 
 NONE = type(None)
 NUMBER = (int, float)

@@ -6,6 +6,7 @@
 import contextlib
 import os
 import signal
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from harness import versions
 from harness.errors import UserError
-from harness.runlog.writer import RunLog, is_locked, now_iso, read_log
+from harness.runlog.reader import read_log
+from harness.runlog.writer import RunLog, now_iso
 from harness.train import checkpoints, distributed, lora
 from harness.train.config import validate
 from harness.train.corpus import default_corpus
@@ -34,6 +36,23 @@ class Job:
     sweep_command: str | None = None
 
 
+@dataclass(frozen=True)
+class Request:
+    """The top-level keys that name versions, typed once: as the user typed them (Hydra reads 3.10 as 3.1)."""
+
+    version: str | None = None
+    init_from: str | None = None
+    resume: str | None = None  # a version, or "true": continue `version`
+
+    @classmethod
+    def of(cls, container: dict, job: Job) -> "Request":
+        def text(key: str) -> str | None:
+            value = job.raw.get(key, container.get(key))
+            return None if value in (None, False, "false", "null") else str(value).lower() if value is True else str(value)
+
+        return cls(version=text("version"), init_from=text("init_from"), resume=text("resume"))
+
+
 @dataclass
 class Plan:
     """Everything decided before any weights are loaded."""
@@ -47,6 +66,7 @@ class Plan:
     model_source: str | None = None
     resume_checkpoint: Path | None = None
     files: list = field(default_factory=list)
+    log: RunLog | None = None  # a resumed version's log, locked from the moment resume named it
 
 
 def train(cfg: DictConfig, job: Job | None = None) -> dict:
@@ -56,6 +76,8 @@ def train(cfg: DictConfig, job: Job | None = None) -> dict:
     if plan.cfg["plan"]:
         from harness.train.memplan import print_plan
 
+        if plan.log is not None:
+            plan.log.close()
         return print_plan(plan)
     session = claim_and_setup(plan, job)
     with lifecycle(session):
@@ -70,21 +92,26 @@ def train(cfg: DictConfig, job: Job | None = None) -> dict:
 
 def resolve(cfg: DictConfig, job: Job) -> Plan:
     container = OmegaConf.to_container(cfg, resolve=True)
-    resume = job.raw.get("resume", container["resume"])
-    if resume not in (None, False, "false", "null"):
-        return _resolve_resume(container, job, resume)
-    version = _version_for(job, container)
-    plan = Plan(cfg=container, version=version)
-    if container["init_from"] is not None:
-        _resolve_init(plan, str(job.raw.get("init_from", container["init_from"])))
+    request = Request.of(container, job)
+    if request.resume is not None:
+        held: list[RunLog] = []
+        try:
+            return _resolve_resume(container, job, request, held)
+        except BaseException:
+            for log in held:
+                log.close()
+            raise
+    plan = Plan(cfg=container, version=_version_for(job, request))
+    if request.init_from is not None:
+        _resolve_init(plan, request.init_from)
     else:
         plan.model_source = container["model"]["name_or_path"]
     plan.files = data_files(container)
     return plan
 
 
-def _version_for(job: Job, container: dict) -> str | None:
-    version = job.raw.get("version", container["version"])
+def _version_for(job: Job, request: Request) -> str | None:
+    version = request.version
     if version is None:
         return None
     version = versions.check_name(version)
@@ -93,9 +120,10 @@ def _version_for(job: Job, container: dict) -> str | None:
     return version
 
 
-def _resolve_resume(container: dict, job: Job, resume) -> Plan:
-    if resume in (True, "true"):
-        resume = job.raw.get("version", container["version"])
+def _resolve_resume(container: dict, job: Job, request: Request, held: list) -> Plan:
+    resume = request.resume
+    if resume == "true":
+        resume = request.version
         if resume is None:
             raise UserError("resume=true needs version=<the version to continue>")
     else:
@@ -107,39 +135,50 @@ def _resolve_resume(container: dict, job: Job, resume) -> Plan:
     path = versions.log_path(container["paths"]["logs_dir"], version)
     if not path.is_file():
         raise UserError(f"cannot resume {version}: there is no log {path}")
-    if is_locked(path):
-        raise UserError(f"cannot resume {version}: it is still running (its log {path} is held by a live process)")
+    # The lock comes first and stays until this process ends: a second resume of the same version,
+    # however close behind, finds it taken before either has decided anything.
+    if distributed.is_main():
+        held.append(_lock_for_resume(version, path))
     log = read_log(path)
-    status = log["fields"].get("status")
+    status = log.fields.get("status")
     if status == "finished":
         raise UserError(f"version {version} already finished; start a new version with init_from={version}")
-    recorded = log["sections"].get("config")
-    if not recorded or "output_dir" not in log["fields"]:
+    recorded = log.sections.get("config")
+    if not recorded or "output_dir" not in log.fields:
         raise UserError(f"cannot resume {version}: its log {path} has no recorded config or output_dir")
-    cfg = recorded if job.raw.get("resume") not in ("true",) else container
-    output_dir = Path(log["fields"]["output_dir"])
+    cfg = recorded if request.resume != "true" else container
+    output_dir = Path(log.fields["output_dir"])
     checkpoint = checkpoints.newest_complete(output_dir)
     if checkpoint is None:
         raise UserError(f"cannot resume {version}: no complete checkpoint in {output_dir} "
                         "(it stopped before its first save); start it again under a new version")
     plan = Plan(cfg=cfg, version=version, log_path=path, output_dir=output_dir, resume_checkpoint=checkpoint,
-                parent=log["fields"].get("parent") or None)
-    plan.model_source = (log["sections"].get("model") or {}).get("init_weights") or cfg["model"]["name_or_path"]
+                parent=log.parent, log=held[0] if held else None)
+    plan.model_source = (log.sections.get("model") or {}).get("init_weights") or cfg["model"]["name_or_path"]
     plan.parent_epochs = _parent_epochs(container["paths"]["logs_dir"], plan.parent)
     plan.files = data_files(cfg)
     return plan
 
 
+def _lock_for_resume(version: str, path: Path) -> RunLog:
+    try:
+        return RunLog.append(path)
+    except UserError:
+        raise UserError(f"cannot resume {version}: it is still running (its log {path} is held by a live process)")
+    except OSError as exc:
+        raise UserError(f"cannot resume {version}: cannot open its log {path}: {exc.strerror or exc}") from None
+
+
 def _resolve_init(plan: Plan, init_from: str) -> None:
     logs_dir = plan.cfg["paths"]["logs_dir"]
-    log_file = Path(logs_dir) / f"{init_from}{versions.LOG_SUFFIX}"
-    if versions.VERSION_RE.fullmatch(init_from) and log_file.is_file():
-        log = read_log(log_file)
-        status = log["fields"].get("status")
+    store = versions.LogStore(logs_dir)
+    if store.link(init_from).kind == versions.VERSION:
+        log = store.log(init_from)
+        status = log.fields.get("status")
         if status != "finished":
             raise UserError(f"cannot chain from version {init_from}: its status is {status or 'unknown'}, "
                             "so it has no final weights")
-        weights = Path(log["fields"].get("output_dir", ""))
+        weights = Path(log.fields.get("output_dir", ""))
         if not checkpoints.has_weights(weights):
             raise UserError(f"cannot chain from version {init_from}: its weights in {weights} were deleted")
         plan.parent, plan.model_source = init_from, str(weights)
@@ -156,18 +195,18 @@ def _resolve_init(plan: Plan, init_from: str) -> None:
     plan.parent, plan.model_source = str(path), str(path)
 
 
-def _cumulative_epochs(log: dict) -> float:
-    return float((log["sections"].get("summary") or {}).get("cumulative_epochs") or 0.0)
+def _cumulative_epochs(log) -> float:
+    return float((log.sections.get("summary") or {}).get("cumulative_epochs") or 0.0)
 
 
 def _parent_epochs(logs_dir, parent: str | None) -> float:
     """Epochs along the chain before this version: its parent's cumulative epochs, when the parent is a version.
 
     Read from the parent, not from this run's own summary, which an interrupted run never wrote."""
-    if parent is None or not versions.VERSION_RE.fullmatch(parent):
+    store = versions.LogStore(logs_dir)
+    if parent is None or store.link(parent).kind != versions.VERSION:
         return 0.0
-    parent_log = Path(logs_dir) / f"{parent}{versions.LOG_SUFFIX}"
-    return _cumulative_epochs(read_log(parent_log)) if parent_log.is_file() else 0.0
+    return _cumulative_epochs(store.log(parent))
 
 
 def data_files(cfg: dict) -> list:
@@ -197,11 +236,13 @@ class Session:
 def claim_and_setup(plan: Plan, job: Job) -> Session:
     cfg = plan.cfg
     fresh = plan.resume_checkpoint is None
+    session = Session(plan=plan, job=job, log=plan.log)
     if fresh:
         plan.version, plan.log_path = distributed.claim(cfg["paths"]["logs_dir"], plan.version)
         plan.output_dir = Path(cfg["paths"]["output_root"]) / plan.version
-    session = Session(plan=plan, job=job)
     try:
+        if fresh and distributed.is_main():
+            session.log = RunLog.create(plan.log_path)  # locked from the claim until the process ends
         with distributed.main_first():
             _setup(session)
     except BaseException:
@@ -210,6 +251,8 @@ def claim_and_setup(plan: Plan, job: Job) -> Session:
             plan.log_path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
                 plan.output_dir.rmdir()
+        if session.log is not None:
+            session.log.close()
         raise
     _write_header(session, fresh)
     return session
@@ -315,9 +358,10 @@ def _write_header(session: Session, fresh: bool) -> None:
     if not distributed.is_main():
         session.log = distributed.NullLog()
         return
-    log = session.log = RunLog.create(plan.log_path) if fresh else RunLog.append(plan.log_path)
+    log = session.log = session.log or RunLog.append(plan.log_path)
     if fresh:
-        log.fields({"version": plan.version, "parent": plan.parent, "started": now_iso(), "status": "running"})
+        log.fields({"version": plan.version, "parent": plan.parent, "started": now_iso(), "status": "running",
+                    "host": socket.gethostname(), "pid": os.getpid()})
         log.field("note", plan.cfg["note"])
         log.field("command", job.command)
         if job.sweep_command:
@@ -325,6 +369,7 @@ def _write_header(session: Session, fresh: bool) -> None:
         log.fields({"output_dir": plan.output_dir, "seed": plan.cfg["train"]["seed"]})
     else:
         log.field("resumed", f"{now_iso()} from {plan.resume_checkpoint}")
+        log.fields({"host": socket.gethostname(), "pid": os.getpid()})
         log.field("command", job.command)
         log.status("running")
     for warning in session.warnings:
@@ -391,7 +436,7 @@ def finish(session: Session, metrics: dict) -> None:
     summary = {**peak_memory(), "epochs": epochs, "parent_epochs": plan.parent_epochs,
                "cumulative_epochs": round(plan.parent_epochs + epochs, 6), "weights": str(plan.output_dir)}
     if (plan.cfg.get("eval") or {}).get("prompts"):
-        from harness.rerun.generate import record_samples
+        from harness.train.sampling import record_samples
 
         record_samples(trainer, log, plan.cfg["eval"], plan.version)
     log.section("summary", summary)
