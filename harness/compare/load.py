@@ -216,6 +216,7 @@ def _mtime(path: str) -> float | None:
 def finish(runs: list[Run], stale_after: float, now: float) -> None:
     for run in runs:
         fill_from_history(run)
+        _no_steps(run)
         if run.source_kind == RUNLOG:
             runlog_hyperparameters(run)
             if run.status == "running" and _writer_gone(run):
@@ -237,6 +238,14 @@ def _writer_gone(run: Run) -> bool:
     A run on another host (a shared filesystem) holds no lock we can see: only its age tells (stale)."""
     host = run.fields.get("host")
     return bool(host) and host == socket.gethostname() and os.path.isfile(run.source) and not is_locked(run.source)
+
+
+def _no_steps(run: Run) -> None:
+    """A run that trained 0 steps reports train_loss 0.0: that is no result, and must never look like the best."""
+    epoch, loss = run.train_metrics.get("epoch"), run.train_metrics.get("train_loss")
+    if epoch == 0 and loss in (0, None) and not any("loss" in entry for entry in run.history):
+        run.train_metrics.pop("train_loss", None)
+        run.warnings.append("trained 0 steps: no training result")
 
 
 def fill_from_history(run: Run) -> None:

@@ -72,6 +72,10 @@ def stale(run: Run) -> str | None:
     return f"log says running but was last written {when}: crashed or killed"
 
 
+def no_steps(run: Run) -> str | None:
+    return next((w for w in run.warnings if w.startswith("trained 0 steps")), None)
+
+
 def duplicates(runs: list[Run]) -> list[tuple[str, str]]:
     by_version: dict[str, list[Run]] = {}
     for run in runs:
@@ -97,7 +101,7 @@ def review(runs: list[Run]) -> list[str]:
         if shared:
             found.append((version_key(run.version), 0, f"{run.version}: evaluation file is the training file "
                           f"({shared}); its eval metrics are not held-out"))
-        for rank, check in ((1, collapse), (2, stale)):
+        for rank, check in ((1, collapse), (2, stale), (2, no_steps)):
             remark = check(run)
             if remark:
                 found.append((version_key(run.version), rank, f"{run.version}: {remark}"))

@@ -15,7 +15,7 @@ from harness import versions
 from harness.errors import UserError
 from harness.runlog.reader import read_log
 from harness.train import checkpoints
-from harness.train.data import sha256_file
+from harness.train.data import changed_files
 
 # Wall-clock figures never reproduce; everything else a run reports should.
 NOT_COMPARED = re.compile(r"(_runtime|_per_second|total_flos|_mem_)")
@@ -64,18 +64,6 @@ def load_recorded(logs_dir, version) -> dict:
     return log
 
 
-def data_problems(log: dict) -> list[str]:
-    problems = []
-    for record in (log.sections.get("data") or {}).get("files", []):
-        path = Path(record["path"])
-        if not path.is_file():
-            problems.append(f"{record['role']} file {path} is gone")
-        elif sha256_file(path) != record["sha256"]:
-            problems.append(f"{record['role']} file {path} changed since the run "
-                            f"(sha256 was {record['sha256'][:12]}..., now {sha256_file(path)[:12]}...)")
-    return problems
-
-
 def parent_weights_missing(log, logs_dir) -> str | None:
     """The parent version whose final weights are gone, if the run started from one."""
     parent = log.parent
@@ -95,7 +83,7 @@ def reproduce(version: str, logs_dir="logs", *, rtol=0.0, atol=0.0, force=False,
     """Re-run `version` (and, with chain, its missing ancestors first); one Outcome per re-run."""
     log = load_recorded(logs_dir, version)
     forced = []
-    problems = data_problems(log)
+    problems = changed_files(log.sections.get("data"))
     if problems and not force:
         raise UserError(f"cannot reproduce {version}: {'; '.join(problems)} (--force re-runs anyway, and says so)")
     forced += problems

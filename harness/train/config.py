@@ -59,6 +59,7 @@ SCHEMA = {
     "resume": Spec((str, int, float, bool, NONE)),
     "note": Spec((str, NONE)),
     "plan": Spec((bool,)),
+    "allow_changed_data": Spec((bool,)),
     "paths": {
         "logs_dir": Spec((str,)),
         "output_root": Spec((str,)),
@@ -253,6 +254,10 @@ def _check_combinations(data: dict) -> list[str]:
                         "fp32 master weights")
     if data.get("merge") is True and data.get("init_from") is None:
         problems.append("merge=true merges the adapter of init_from=<a LoRA version>: set init_from")
+    max_steps = train.get("max_steps", -1)
+    if train.get("num_train_epochs") == 0 and (max_steps is None or max_steps <= 0):
+        problems.append("train.num_train_epochs=0 (and no train.max_steps) trains 0 steps: its train_loss 0.0 "
+                        "would look like a result; set num_train_epochs > 0 or max_steps > 0")
     optim = str(train.get("optim", ""))
     package = _optimizer_package(optim)
     if package and not _importable(package):

@@ -178,3 +178,22 @@ def load_raw(data_cfg, files: list[DataFile]):
     # The first rows are held out, as run_clm's `train[:N%]` split does.
     return DatasetDict(train=raw["train"].select(range(held_out, rows)),
                        validation=raw["train"].select(range(held_out)))
+
+
+def changed_files(recorded) -> list[str]:
+    """What changed in the data files a log's `data` section recorded: one line per file gone or edited.
+
+    Resume and reproduce both refuse on these (the tokenizer trained on the text, the packed blocks and the
+    data position in the checkpoint all assume the same bytes). The section comes from a log: any shape."""
+    records = recorded.get("files") if isinstance(recorded, dict) else None
+    problems = []
+    for record in records if isinstance(records, list) else []:
+        if not isinstance(record, dict) or not record.get("path") or not record.get("sha256"):
+            problems.append(f"a recorded data file entry is unreadable: {str(record)[:80]}")
+            continue
+        path, role, before = Path(str(record["path"])), record.get("role", "data"), str(record["sha256"])
+        if not path.is_file():
+            problems.append(f"{role} file {path} is gone")
+        elif (now := sha256_file(path)) != before:
+            problems.append(f"{role} file {path} changed since the run (sha256 was {before[:12]}..., now {now[:12]}...)")
+    return problems

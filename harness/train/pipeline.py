@@ -20,7 +20,7 @@ from harness.runlog.writer import RunLog, now_iso
 from harness.train import checkpoints, distributed, lora
 from harness.train.config import validate
 from harness.train.corpus import default_corpus
-from harness.train.data import check_text_file, prepare
+from harness.train.data import changed_files, check_text_file, prepare
 
 
 @dataclass
@@ -67,6 +67,9 @@ class Plan:
     resume_checkpoint: Path | None = None
     files: list = field(default_factory=list)
     log: RunLog | None = None  # a resumed version's log, locked from the moment resume named it
+    recorded_tokenizer: str | None = None  # a resumed version's tokenizer identity, to check against
+    warnings: list = field(default_factory=list)  # decided while planning; said and logged at setup
+    allow_changed_data: bool = False  # resume although the data or tokenizer differ (said in the log)
 
 
 def train(cfg: DictConfig, job: Job | None = None) -> dict:
@@ -127,7 +130,7 @@ def _resolve_resume(container: dict, job: Job, request: Request, held: list) -> 
         if resume is None:
             raise UserError("resume=true needs version=<the version to continue>")
     else:
-        extra = [o for o in job.overrides if o.split("=", 1)[0].lstrip("+~") != "resume"]
+        extra = [o for o in job.overrides if o.split("=", 1)[0].lstrip("+~") not in ("resume", "allow_changed_data")]
         if extra:
             raise UserError(f"resume={resume} continues with the config recorded in its log; "
                             f"drop the other overrides ({' '.join(extra)})")
@@ -153,11 +156,26 @@ def _resolve_resume(container: dict, job: Job, request: Request, held: list) -> 
         raise UserError(f"cannot resume {version}: no complete checkpoint in {output_dir} "
                         "(it stopped before its first save); start it again under a new version")
     plan = Plan(cfg=cfg, version=version, log_path=path, output_dir=output_dir, resume_checkpoint=checkpoint,
-                parent=log.parent, log=held[0] if held else None)
+                parent=log.parent, log=held[0] if held else None,
+                recorded_tokenizer=(log.sections.get("data") or {}).get("tokenizer"))
+    plan.allow_changed_data = container.get("allow_changed_data") is True
+    _check_same_data(plan, log)
     plan.model_source = (log.sections.get("model") or {}).get("init_weights") or cfg["model"]["name_or_path"]
     plan.parent_epochs = _parent_epochs(container["paths"]["logs_dir"], plan.parent)
     plan.files = data_files(cfg)
     return plan
+
+
+def _check_same_data(plan: Plan, log) -> None:
+    """The checkpoint's weights, tokenizer and data position all assume the recorded bytes."""
+    changed = changed_files(log.sections.get("data"))
+    if not changed:
+        return
+    if not plan.allow_changed_data:
+        more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+        raise UserError(f"cannot resume {plan.version}: {changed[0]}{more}; put the recorded data back, start a "
+                        f"new version with init_from, or add allow_changed_data=true to continue anyway (logged)")
+    plan.warnings += [f"resumed with changed data (allow_changed_data=true): {problem}" for problem in changed]
 
 
 def _lock_for_resume(version: str, path: Path) -> RunLog:
@@ -237,6 +255,8 @@ def claim_and_setup(plan: Plan, job: Job) -> Session:
     cfg = plan.cfg
     fresh = plan.resume_checkpoint is None
     session = Session(plan=plan, job=job, log=plan.log)
+    for warning in plan.warnings:
+        _warn(session.warnings, warning)
     if fresh:
         plan.version, plan.log_path = distributed.claim(cfg["paths"]["logs_dir"], plan.version)
         plan.output_dir = Path(cfg["paths"]["output_root"]) / plan.version
@@ -272,6 +292,7 @@ def _setup(session: Session) -> None:
     train_paths = [f.path for f in plan.files if f.role == "train"]
     tokenizer, tokenizer_name = load_tokenizer(cfg["model"], plan.model_source, train_paths, cfg["paths"]["cache_dir"])
     session.tokenizer_id = tokenizer_identity(tokenizer, tokenizer_name)
+    _check_same_tokenizer(session)
     set_seed(train_cfg["seed"])
     model = build_model(cfg["model"], lora.base_source(plan.model_source), tokenizer,
                         "float32" if _trains_amp(train_cfg) else _dtype(cfg))
@@ -281,6 +302,16 @@ def _setup(session: Session) -> None:
     session.model_info = {**count_parameters(model), "init_from": plan.parent, "init_weights": plan.model_source,
                           **peft_info}
     session.trainer = _build_trainer(session, model, tokenizer, train_cfg)
+
+
+def _check_same_tokenizer(session: Session) -> None:
+    recorded, plan = session.plan.recorded_tokenizer, session.plan
+    if recorded is None or recorded == session.tokenizer_id:
+        return
+    message = f"the tokenizer is not the one {plan.version} trained with ({recorded} then, {session.tokenizer_id} now)"
+    if not plan.allow_changed_data:
+        raise UserError(f"cannot resume {plan.version}: {message}; add allow_changed_data=true to continue anyway")
+    _warn(session.warnings, f"resumed with {message}")
 
 
 def _warn(warnings: list, message: str) -> None:
