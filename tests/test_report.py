@@ -23,7 +23,7 @@ def write_inputs(root: Path) -> Path:
     """Run logs (a chain, an evil version name and note), a notebook, Trainer stdout, a Trainer directory
     whose trainer_state.json has no log history."""
     F.write(root / "logs" / "3.4.log", F.runlog(version="3.4", parent=None, lr="1.0e-04"))
-    F.write(root / "logs" / "3.5.log", F.runlog(losses=(7.0, 6.5, 6.4, 6.3), note=f"try {EVIL} & more"))
+    F.write(root / "logs" / "3.5.log", F.runlog(losses=(7.0, 6.5, 6.4, 6.3), eval_loss=5.2, note=f"try {EVIL} & more"))
     F.write(root / "logs" / "evil.log", F.runlog(version=EVIL, parent="3.5", lr="5.0e-06", eval_loss=5.1,
                                                   note=EVIL))
     F.write(root / "notebook.txt", F.NOTEBOOK)

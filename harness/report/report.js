@@ -381,7 +381,7 @@
           fill: 'none', stroke: s.colour, 'stroke-width': '1.6', 'stroke-opacity': opts.dots ? '0.45' : '1' }));
       }
       const dots = opts.dots || pts.length < 3 ? pts : [];
-      for (const p of dots) g.append(svg('circle', { cx: sx(p[0]), cy: sy(p[1]), r: '3.5', fill: s.colour }));
+      for (const p of dots) g.append(svg('circle', { class: 'dot', cx: sx(p[0]), cy: sy(p[1]), r: '3.5', fill: s.colour }));
       for (const p of (s.marks || []).filter(ok)) {
         g.append(svg('circle', { class: 'mark', cx: sx(p[0]), cy: sy(p[1]), r: '5', fill: s.colour, stroke: '#000', 'stroke-width': '0.6' }));
         hits.push([sx(p[0]), sy(p[1]), s, p, opts.markLabel]);
