@@ -387,7 +387,10 @@
         hits.push([sx(p[0]), sy(p[1]), s, p, opts.markLabel]);
       }
       if (opts.labels && pts.length <= LABELLED_POINTS) {
-        for (const p of pts) g.append(svg('text', { x: sx(p[0]) + 5, y: sy(p[1]) - 5 }, p[2]));
+        for (const p of pts) {
+          const right = sx(p[0]) > W - 100;  // near the right edge: the label goes to the left of its point
+          g.append(svg('text', { x: sx(p[0]) + (right ? -6 : 6), y: sy(p[1]) - 6, 'text-anchor': right ? 'end' : 'start' }, p[2]));
+        }
       }
       pts.forEach((p) => hits.push([sx(p[0]), sy(p[1]), s, p, opts.yLabel]));
       root.append(g);
