@@ -243,3 +243,13 @@ def test_a_thousand_versions_load_time(browser, tmp_path, capsys):
               f"(scripts done at {ready_ms:.0f} ms after navigation start); sort by eval_loss {sort_ms:.0f} ms")
     assert len(doc["versions"]) == 1000 and page.clean()
     assert ready_ms < 20_000
+
+
+def test_prints_without_controls(browser, mixed, tmp_path):
+    out, _, _ = mixed
+    page = Page(browser, out)
+    page.page.emulate_media(media="print")
+    assert not page.page.is_visible("#table-body input[type=search]") and not page.page.is_visible("nav")
+    assert page.page.is_visible("#curves-body svg") and page.page.is_visible("#tree")
+    pdf = page.page.pdf(path=str(tmp_path / "report.pdf"))
+    assert pdf.startswith(b"%PDF") and page.clean()
