@@ -149,6 +149,7 @@ def test_payload_matches_the_commands(inputs, capsys):
     assert doc["curves"]["offsets"]["step"][versions.index("3.5")] == 118.0  # 3.4's last step
     assert "learning_rate" in doc["sweep"]["x"] and "eval_loss" in doc["sweep"]["y"]
     assert doc["sweep"]["log"]["learning_rate"] is True
+    assert "train.learning_rate" not in doc["sweep"]["x"] and "version" not in doc["sweep"]["x"]  # same numbers, a name
     assert doc["samples"][0]["prompt"] == "Hey, how are you?"
     common = doc["diff"]["common"]
     assert common["data.block_size"] == 128 and "train.learning_rate" not in common  # shared once, not per version

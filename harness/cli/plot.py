@@ -114,7 +114,7 @@ def select(items: list[str], inputs: lookup.Inputs, path_items: list[str]) -> li
 # ---- points ----
 
 
-def _entries(run: Run, metric: str) -> list[dict[str, Any]]:
+def points_of(run: Run, metric: str) -> list[dict[str, Any]]:
     out = []
     for entry in run.history:
         y = number(entry.get(metric))
@@ -146,7 +146,7 @@ def _xy(entries: list[dict], x_key: str, metric: str) -> list[tuple[float, float
 def _end(run: Run, x_key: str, metric: str) -> float | None:
     """Where a run's own x axis ends: its last step, its final epoch, or its number of points."""
     if x_key == INDEX:
-        return float(len(_entries(run, metric))) or None
+        return float(len(points_of(run, metric))) or None
     if x_key == "epoch" and run.epochs is not None:
         return run.epochs
     values = [number(e.get(x_key)) for e in run.history]
@@ -190,7 +190,7 @@ def plan(runs: list[Run], all_runs: list[Run], metric: str, x: str = "step", cum
     warnings: list[str] = []
     kept, entries = [], []
     for run in runs:
-        found = _entries(run, metric)
+        found = points_of(run, metric)
         if found:
             kept.append(run)
             entries.append(found)
@@ -207,7 +207,7 @@ def plan(runs: list[Run], all_runs: list[Run], metric: str, x: str = "step", cum
     series = []
     with_eval = metric == "loss" and eval_points
     for run, found, label in zip(kept, entries, labels):
-        evals = _xy(_entries(run, "eval_loss"), x_key, "eval_loss") if with_eval and x_key != INDEX else []
+        evals = _xy(points_of(run, "eval_loss"), x_key, "eval_loss") if with_eval and x_key != INDEX else []
         series.append(Series(run, label, _xy(found, x_key, metric), evals))
     if cumulative:
         warnings += offsets(series, all_runs, x_key, metric)

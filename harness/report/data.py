@@ -151,7 +151,7 @@ def curves_part(runs: list[Run]) -> dict[str, Any]:
 
     metrics = sorted({k for r in runs for e in r.history for k, v in e.items()
                       if k not in _NOT_CURVES and _finite(v) is not None})
-    per_metric = {m: [plot._entries(r, m) for r in runs] for m in metrics}
+    per_metric = {m: [plot.points_of(r, m) for r in runs] for m in metrics}
     axes = {m: {want: list(plot.choose_x([e for e in entries if e], want)) for want in ("step", "epoch")}
             for m, entries in per_metric.items()}
     curves = sum(1 for entries in per_metric.values() for e in entries if e)
@@ -206,11 +206,26 @@ def sweep_part(runs: list[Run]) -> dict[str, Any]:
     measured = {c.key for c, _ in columns if c.style in ("metric", "seconds", "rate", "mb")}
     metrics = {k for r in runs for m in (r.train_metrics, r.eval_metrics, r.summary) for k in m}
     ys = sorted(k for k in metrics if any(k in n for n in numbers))
-    xs = [k for k in sweep.varying(numbers) if k not in metrics and k not in measured]
+    xs = _distinct([k for k in sweep.varying(numbers) if k not in metrics and k not in measured and k not in _NAMES],
+                   numbers, prefer=resolver.columns)
     wanted = set(xs) | set(ys)
     values = [{k: v for k, v in n.items() if k in wanted} for n in numbers]
     log = {x: sweep.wants_log(x, [v[x] for v in values if x in v]) for x in xs}
     return {"x": xs, "y": ys, "values": values, "log": log}
+
+
+_NAMES = ("version", "parent", "init_from")  # version names that look like numbers are not hyper-parameters
+
+
+def _distinct(keys: list[str], numbers: list[dict[str, float]], prefer) -> list[str]:
+    """Leave out a name whose every value another name already gives: `train.learning_rate` (a config key)
+    repeats `learning_rate` (the table's column, which notebooks fill too), and the page offers the latter."""
+    kept: list[str] = []
+    for key in sorted(keys, key=lambda k: (k not in prefer, k)):
+        has = [n for n in numbers if key in n]
+        if not any(all(n.get(other) == n[key] for n in has) for other in kept):
+            kept.append(key)
+    return sorted(kept)
 
 
 # ---- samples ----
