@@ -176,16 +176,17 @@ def _finite(value: Any) -> float | None:
 def _points(entries: list[dict[str, Any]], metric: str, cap: int) -> list[list[Any]]:
     """[step, epoch, value] per point, at most `cap`: the lowest and highest of each stretch, so that
     a spike survives the thinning."""
-    rows = [[_finite(e.get("step")), _round(_finite(e.get("epoch"))), _round(float(e[metric]))] for e in entries]
-    if len(rows) <= cap:
-        return rows
-    buckets = cap // 2
+    values = [float(e[metric]) for e in entries]
+    kept = range(len(values)) if len(values) <= cap else _extremes(values, cap // 2)
+    return [[_finite(entries[i].get("step")), _round(_finite(entries[i].get("epoch"))), _round(values[i])] for i in kept]
+
+
+def _extremes(values: list[float], buckets: int) -> list[int]:
+    """Indexes of the lowest and highest value in each of `buckets` equal stretches, in order."""
     out = []
     for b in range(buckets):
-        chunk = rows[b * len(rows) // buckets:(b + 1) * len(rows) // buckets]
-        low = min(range(len(chunk)), key=lambda i: chunk[i][2])
-        high = max(range(len(chunk)), key=lambda i: chunk[i][2])
-        out += [chunk[i] for i in sorted({low, high})]
+        stretch = range(b * len(values) // buckets, (b + 1) * len(values) // buckets)
+        out += sorted({min(stretch, key=values.__getitem__), max(stretch, key=values.__getitem__)})
     return out
 
 
