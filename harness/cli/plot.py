@@ -4,6 +4,7 @@
     python -m harness plot notebook.txt --metric eval_loss --x epoch
     python -m harness plot 3.4 3.5 3.6 --cumulative --logy          # a chain as one continuous curve
     python -m harness plot out.txt 3.4 --width 1600 --height 900     # Trainer stdout next to a run log
+    python -m harness plot --x lora_r --y train_loss,train_runtime   # a sweep: final metrics against a knob
 
 Arguments are versions (looked up in --logs-dir and --from inputs) and files or directories (a notebook,
 Trainer stdout, an output directory with trainer_state.json), whose runs are all plotted. With no argument,
@@ -12,6 +13,12 @@ periodic log lines (`loss`, `eval_loss`, `learning_rate`, `grad_norm`, `eval_acc
 each version's `eval_loss` points are drawn as markers in its colour. The x axis is `step` (or `--x epoch`);
 where the lines carry no step (Trainer stdout) it falls back to epoch, then to the line's index, and the axis
 label says so.
+
+With `--y`, each version is one point: its final METRIC (`train_loss`, `eval_loss`, `train_runtime`,
+`peak_memory_mb`, any `harness table` column) against `--x NAME`, a number the versions record (a table
+column such as `learning_rate` or `batch_size`, the model section's `lora_r`, a config key such as
+`peft.r`); one panel per metric, side by side. The x axis is logarithmic for learning_rate, or when its
+values span a factor of 100.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from typing import Any
 from harness.cli.present import number
 from harness.compare import lookup
 from harness.compare.records import Run, version_key
+from harness.compare.sweep import SweepPlan
 from harness.errors import UserError
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT, DEFAULT_DPI = 1200, 700, 100
@@ -41,8 +49,13 @@ def register(subparsers) -> None:
                         help="versions to plot, and files or directories whose runs are all plotted")
     lookup.add_input_options(parser)
     parser.add_argument("--metric", default="loss", help="a key of the periodic log lines (default: loss)")
-    parser.add_argument("--x", choices=("step", "epoch"), default="step",
-                        help="x axis (default: step; falls back to epoch, then line index, where steps are absent)")
+    parser.add_argument("--x", default="step", metavar="step|epoch|NAME",
+                        help="x axis of the curves: step (default; falls back to epoch, then line index, where steps "
+                             "are absent) or epoch; with --y, a hyper-parameter such as lora_r or learning_rate")
+    parser.add_argument("--y", metavar="METRIC[,METRIC]",
+                        help="sweep plot: each version's final METRIC against --x NAME, one panel per metric")
+    parser.add_argument("--logx", action=argparse.BooleanOptionalAction, default=None,
+                        help="with --y, a logarithmic x axis (default: for learning_rate, or x spanning 100x)")
     parser.add_argument("--out", default="plot.png", metavar="FILE",
                         help="image to write (default: plot.png; .svg and .pdf work too)")
     parser.add_argument("--title", help="plot title (default: METRIC vs X)")
@@ -101,7 +114,7 @@ def select(items: list[str], inputs: lookup.Inputs, path_items: list[str]) -> li
 # ---- points ----
 
 
-def _entries(run: Run, metric: str) -> list[dict[str, Any]]:
+def points_of(run: Run, metric: str) -> list[dict[str, Any]]:
     out = []
     for entry in run.history:
         y = number(entry.get(metric))
@@ -133,7 +146,7 @@ def _xy(entries: list[dict], x_key: str, metric: str) -> list[tuple[float, float
 def _end(run: Run, x_key: str, metric: str) -> float | None:
     """Where a run's own x axis ends: its last step, its final epoch, or its number of points."""
     if x_key == INDEX:
-        return float(len(_entries(run, metric))) or None
+        return float(len(points_of(run, metric))) or None
     if x_key == "epoch" and run.epochs is not None:
         return run.epochs
     values = [number(e.get(x_key)) for e in run.history]
@@ -173,7 +186,7 @@ def plan(runs: list[Run], all_runs: list[Run], metric: str, x: str = "step", cum
     warnings: list[str] = []
     kept, entries = [], []
     for run in runs:
-        found = _entries(run, metric)
+        found = points_of(run, metric)
         if found:
             kept.append(run)
             entries.append(found)
@@ -190,7 +203,7 @@ def plan(runs: list[Run], all_runs: list[Run], metric: str, x: str = "step", cum
     series = []
     with_eval = metric == "loss" and eval_points
     for run, found, label in zip(kept, entries, labels):
-        evals = _xy(_entries(run, "eval_loss"), x_key, "eval_loss") if with_eval and x_key != INDEX else []
+        evals = _xy(points_of(run, "eval_loss"), x_key, "eval_loss") if with_eval and x_key != INDEX else []
         series.append(Series(run, label, _xy(found, x_key, metric), evals))
     if cumulative:
         warnings += offsets(series, all_runs, x_key, metric)
@@ -248,13 +261,9 @@ def check_size(width: int, height: int, dpi: int) -> None:
 def draw(plan_: Plan, metric: str, out: str, *, title: str | None = None, logy: bool = False,
          width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT, dpi: int = DEFAULT_DPI) -> str:
     """Write the figure with matplotlib's Agg canvas (no display needed); returns the path written."""
-    check_size(width, height, dpi)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = _figure(width, height, dpi)
     ax = fig.add_subplot()
     colours = _colours(len(plan_.series))
     any_eval = False
@@ -279,6 +288,20 @@ def draw(plan_: Plan, metric: str, out: str, *, title: str | None = None, logy: 
         ax.set_yscale("log")
     ax.grid(True, alpha=0.3)
     ax.set_title(title if title is not None else f"{metric} vs {plan_.x_label.split(' (')[0]}")
+    return _save(fig, out, dpi)
+
+
+def _figure(width: int, height: int, dpi: int):
+    check_size(width, height, dpi)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, out: str, dpi: int) -> str:
     fig.tight_layout()
     directory = os.path.dirname(out)
     if directory:
@@ -292,6 +315,34 @@ def draw(plan_: Plan, metric: str, out: str, *, title: str | None = None, logy: 
     return out
 
 
+LABELLED_POINTS = 30  # more points than this: version labels would be a smudge
+
+
+def draw_sweep(sweep_: SweepPlan, out: str, *, title: str | None = None, logy: bool = False,
+               width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT, dpi: int = DEFAULT_DPI) -> str:
+    """One panel per metric: a point per version, joined in x order, labelled by version when few."""
+    fig = _figure(width, height, dpi)
+    axes = fig.subplots(1, len(sweep_.panels), squeeze=False)[0]
+    colour = _colours(1)[0]
+    for ax, panel in zip(axes, sweep_.panels):
+        xs, ys, versions = zip(*panel.points)
+        ax.plot(xs, ys, color=colour, linewidth=1.0, alpha=0.5, marker="o", markersize=6)
+        if len(xs) <= LABELLED_POINTS:
+            for x, y, version in panel.points:
+                ax.annotate(version, (x, y), textcoords="offset points", xytext=(4, 4), fontsize="small")
+        ax.set_xlabel(sweep_.x + (" (log scale)" if sweep_.log_x else ""))
+        ax.set_ylabel(panel.metric)
+        if sweep_.log_x:
+            ax.set_xscale("log")
+        if logy:
+            ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.set_title(f"{panel.metric} vs {sweep_.x}")
+    if title is not None:
+        fig.suptitle(title)
+    return _save(fig, out, dpi)
+
+
 def _colours(n: int) -> list:
     from matplotlib import colormaps
 
@@ -300,15 +351,28 @@ def _colours(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
+def _metrics(spec: str) -> list[str]:
+    metrics = list(dict.fromkeys(m.strip() for m in spec.split(",") if m.strip()))
+    if not metrics:
+        raise UserError("--y needs one or more metric names, e.g. --y train_loss,train_runtime")
+    return metrics
+
+
 def run(args) -> int:
     check_size(args.width, args.height, args.dpi)
     if re.fullmatch(r"\s*", args.metric or ""):
         raise UserError("--metric needs a key of the periodic log lines, e.g. loss or eval_loss")
+    if args.y is None and args.x not in ("step", "epoch"):
+        raise UserError(f"--x {args.x} plots a final metric against a hyper-parameter: add --y METRIC[,METRIC] "
+                        "(e.g. --y train_loss,train_runtime); curves take --x step or --x epoch")
+    metrics = _metrics(args.y) if args.y is not None else []
     _, path_items = lookup.split_specs(args.items)
     inputs = lookup.load(args.logs_dir, list(dict.fromkeys([*path_items, *args.sources])), args.stale_after, args.use_cache)
     runs = select(args.items, inputs, path_items)
     if not runs:
         raise UserError(f"no runs found in {inputs.describe()}")
+    if metrics:
+        return run_sweep(args, runs, metrics)
     plan_ = plan(runs, inputs.runs, args.metric, args.x, args.cumulative, args.eval_points)
     for warning in plan_.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -318,4 +382,18 @@ def run(args) -> int:
                height=args.height, dpi=args.dpi)
     versions = len(plan_.series)
     print(f"wrote {out} ({versions} version{'s' if versions != 1 else ''}, {args.metric} vs {plan_.x_key})")
+    return 0
+
+
+def run_sweep(args, runs: list[Run], metrics: list[str]) -> int:
+    from harness.compare import sweep
+
+    sweep_ = sweep.plan(runs, args.x, metrics, args.logx)
+    for warning in sweep_.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    out = draw_sweep(sweep_, args.out, title=args.title, logy=args.logy, width=args.width, height=args.height,
+                     dpi=args.dpi)
+    versions = len({v for panel in sweep_.panels for _, _, v in panel.points})
+    print(f"wrote {out} ({versions} version{'s' if versions != 1 else ''}, {', '.join(metrics)} vs {args.x}"
+          f"{', log x' if sweep_.log_x else ''})")
     return 0

@@ -195,18 +195,21 @@ def label(node: Node) -> str:
     return "  ".join(parts)
 
 
-def tree_lines(roots: list[Node]) -> list[str]:
-    """The tree as plain text, one version a line, with box-drawing guides."""
-    out: list[str] = []
+def walk(roots: list[Node]):
+    """(node, guide) in display order, the guide being the box-drawing prefix of its line."""
     stack: list[tuple[Node, str, str]] = [(root, "", "") for root in reversed(roots)]
     while stack:  # iterative: a chain of thousands of fine-tunes must not hit the recursion limit
         node, guide, child_prefix = stack.pop()
-        out.append(guide + label(node))
+        yield node, guide
         for i, child in reversed(list(enumerate(node.children))):
             last = i == len(node.children) - 1
             stack.append((child, child_prefix + ("└── " if last else "├── "),
                           child_prefix + ("    " if last else "│   ")))
-    return out
+
+
+def tree_lines(roots: list[Node]) -> list[str]:
+    """The tree as plain text, one version a line, with box-drawing guides."""
+    return [guide + label(node) for node, guide in walk(roots)]
 
 
 def tree_dict(roots: list[Node]) -> list[dict[str, Any]]:
