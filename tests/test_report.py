@@ -169,7 +169,7 @@ def test_a_hundred_long_versions_stay_under_two_megabytes(tmp_path, capsys):
 
 
 def test_thinning_keeps_spikes():
-    from harness.report.data import _points
+    from harness.cli.page.data import _points
 
     entries = [{"step": i, "loss": 1.0} for i in range(1000)]
     entries[537]["loss"] = 9.0

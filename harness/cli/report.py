@@ -35,10 +35,10 @@ def register(subparsers) -> None:
 
 def build_page(args, runs, warnings) -> tuple[str, int]:
     """(the page, number of versions)."""
+    from harness.cli.page import data, page
     from harness.compare import lookup
     from harness.compare.review import review
     from harness.compare.table import build_table
-    from harness.report import data, page
 
     table = build_table(runs, baseline=args.baseline, parse_warnings=warnings)
     table.warnings[:0] = review(table.runs)

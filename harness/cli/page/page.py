@@ -11,9 +11,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from harness.cli.page.data import to_json
 from harness.compare.formats import to_html
 from harness.compare.table import Table
-from harness.report.data import to_json
 
 ASSETS = Path(__file__).parent
 
