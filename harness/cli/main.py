@@ -19,6 +19,7 @@ COMMANDS = {
     "plot": "harness.cli.plot",
     "reproduce": "harness.cli.reproduce",
     "generate": "harness.cli.generate",
+    "bench": "harness.cli.bench",
 }
 
 

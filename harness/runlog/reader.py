@@ -22,7 +22,7 @@ _TOKEN_RE = re.compile(
 _BLOCK_LINE_RE = re.compile(r"^\s*([A-Za-z_][\w./-]*)\s*=\s*(\S[^\n]*?)\s*$", re.MULTILINE)
 _ATTRIBUTES = ("version", "parent", "started", "status", "ended")  # last one wins
 _LISTS = {"command": "commands", "resumed": "resumed", "error": "errors", "warning": "warnings"}
-_DICT_SECTIONS = ("config", "environment", "data", "model", "summary")
+_DICT_SECTIONS = ("config", "environment", "data", "model", "summary", "bench")
 
 
 def is_runlog(first_line: str) -> bool:
