@@ -216,3 +216,51 @@ def test_bad_settings_are_errors_before_loading(tmp_path, capsys):
     assert cli_main(["bench", "--versions", "3.4", "--eval-file", str(tmp_path / "nope.txt")]) == 2
     err = capsys.readouterr().err.splitlines()
     assert [line.split(":")[0] for line in err] == ["error"] * 3 and "int4" in err[0] and "--repeats" in err[1]
+
+
+# ----- end to end on trained versions -----
+
+@pytest.mark.slow
+def test_bench_end_to_end_on_a_full_and_a_lora_version(compose, workdir, pretrained, capsys):
+    from harness.compare.load import load_runs
+    from harness.compare.table import build_table
+    from harness.train.pipeline import Job, train
+
+    for overrides in (["version=3.4"], ["version=3.5", "peft=lora", "peft.r=4"]):
+        train(compose(f"model.name_or_path={pretrained}", *overrides), Job())
+    logs = workdir / "logs"
+    capsys.readouterr()  # what training printed
+    code = cli_main(["bench", "--versions", "3.4,3.5", "--variants", "fp32,int8,bf16,fp16,adapter", "--repeats", "2",
+                     "--max-new-tokens", "5", "--prompt", "The class", "--prompt", "def f():", "--logs-dir", str(logs),
+                     "--format", "json", "--show-outputs"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    rows = {(r["version"], r["variant"]): r for r in doc["rows"]}
+    # fp16 has no CUDA here; `adapter` only exists for the LoRA version
+    assert set(rows) == {("3.4", "fp32"), ("3.4", "int8"), ("3.4", "bf16"),
+                         ("3.5", "fp32"), ("3.5", "int8"), ("3.5", "bf16"), ("3.5", "adapter")}
+    assert doc["warnings"][0].startswith("2 prompts x 2 repeats after 1 warm-up; greedy, max_new_tokens 5")
+    assert any(w.startswith("fp16 skipped: no CUDA") for w in doc["warnings"])
+    assert any(w.startswith("int8: 8 Conv1D layers") for w in doc["warnings"])
+    for row in doc["rows"]:
+        assert row["load_s"] > 0 and row["size_mb"] > 0 and row["peak_mem_mb"] >= 0 and row["ms_per_token_iqr"] >= 0
+        assert 0 < row["ttft_ms"] and 0 < row["ms_per_token"] and row["tokens_per_s"] > 0
+        assert row["energy_j_per_request"] == "n/a" or row["energy_j_per_request"] > 0
+    for version in ("3.4", "3.5"):
+        assert rows[(version, "int8")]["size_mb"] < rows[(version, "fp32")]["size_mb"]
+        assert rows[(version, "bf16")]["size_mb"] < rows[(version, "fp32")]["size_mb"]
+        assert rows[(version, "fp32")]["eval_loss_delta"] == 0
+        # Quality on the same blocks the run evaluated: fp32 gives back the run's own eval_loss.
+        recorded = read_log(logs / f"{version}.log")["metrics"]["eval"]["eval_loss"]
+        assert rows[(version, "fp32")]["eval_loss"] == pytest.approx(recorded, rel=1e-5)
+        assert abs(rows[(version, "int8")]["eval_loss_delta"]) < 0.05 * recorded
+    # merging the adapter does not change what the model computes
+    assert rows[("3.5", "adapter")]["eval_loss"] == pytest.approx(rows[("3.5", "fp32")]["eval_loss"], rel=1e-5)
+    assert {o["version"] for o in doc["outputs"]} >= {"3.4 fp32", "3.4 int8", "3.5 adapter"}
+
+    runs, _ = load_runs([str(logs)], stale_after=30.0)
+    table = build_table(runs, columns="version,ms_per_token,int8_ms_per_token,adapter_eval_loss", sort="version")
+    assert [r["version"] for r in table.rows] == ["3.4", "3.5"]
+    assert table.rows[0]["int8_ms_per_token"] == rows[("3.4", "int8")]["ms_per_token"]
+    assert table.rows[0]["adapter_eval_loss"] is None and table.rows[1]["adapter_eval_loss"] is not None

@@ -63,9 +63,8 @@ def run(args) -> int:
     rows, notes = bench.run(sources, variants, prompts, settings, {v: read_log(p) for v, p in paths.items()})
     notes.insert(0, settings.describe(len(prompts)))
     if args.record:
-        written = bench.record(rows, paths, settings, prompts)
-        if written:
-            notes.append(f"recorded as a `bench` section in {', '.join(written)}")
+        for path in bench.record(rows, paths, settings, prompts):
+            print(f"bench: results appended to {path} (section `bench`)", file=sys.stderr)
     table = bench.table(rows, notes)
     if args.format == "json":  # one document: the table, and the generations when asked for
         _print_json(table, rows if args.show_outputs else None)

@@ -535,6 +535,11 @@ def run(sources: list[Source], requested: list[str] | None, prompts: list[str], 
     cuda = torch.cuda.is_available()
     pairs, notes = plan(sources, requested, cuda)
     energy = EnergyMeter(cuda)
+    # One untimed load first: the first load would otherwise also pay for importing the model's code and
+    # reading its files into the page cache, and the first row would look slow for reasons of its own.
+    print(f"bench: warm-up load of {pairs[0][0].label}", file=sys.stderr)
+    load_variant(*pairs[0])  # the model is dropped right away
+    generate._free_memory()
     rows = []
     for source, variant in pairs:
         print(f"bench: {source.label} {variant} ({source.weights})", file=sys.stderr)
