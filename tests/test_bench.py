@@ -264,3 +264,12 @@ def test_bench_end_to_end_on_a_full_and_a_lora_version(compose, workdir, pretrai
     assert [r["version"] for r in table.rows] == ["3.4", "3.5"]
     assert table.rows[0]["int8_ms_per_token"] == rows[("3.4", "int8")]["ms_per_token"]
     assert table.rows[0]["adapter_eval_loss"] is None and table.rows[1]["adapter_eval_loss"] is not None
+
+
+def test_show_prints_the_bench_section(tmp_path, capsys):
+    path = tmp_path / "3.4.log"
+    _finished_log(path)
+    bench.record(_rows(), {"3.4": path}, bench.Settings(), ["Hi"])
+    assert cli_main(["show", "3.4", str(path), "--format", "text"]) == 0
+    out = capsys.readouterr().out
+    assert "bench:" in out and "int8:  ms/token 5, TTFT ms 15," in out and "Δ vs fp32 0.25" in out

@@ -310,7 +310,7 @@ class EnergyMeter:
 
 # ----- timing -----
 
-def _token_clock():
+def token_clock():
     from transformers.generation.streamers import BaseStreamer
 
     class TokenClock(BaseStreamer):
@@ -330,22 +330,26 @@ def _token_clock():
 
 def timed_completion(model, tokenizer, prompt: str, sampling: Sampling) -> tuple[dict, str]:
     """({ttft_ms, ms_per_token, tokens_per_s, new_tokens}, continuation) for one request."""
-    clock = _token_clock()
+    clock = token_clock()
     start = time.perf_counter()
     ids, prompt_len = generate.complete(model, tokenizer, generate.apply_template(prompt, sampling.template),
                                         sampling, streamer=clock)
-    end = time.perf_counter()
-    stamps = clock.times[1:]  # [0] is the prompt being pushed
+    timing = request_timing(start, clock.times, time.perf_counter())
+    text = tokenizer.decode(ids[prompt_len:], skip_special_tokens=True).translate(generate.LINE_SEPARATORS)
+    return timing, text
+
+
+def request_timing(start: float, times: list[float], end: float) -> dict:
+    """One request's figures from a TokenClock's timestamps (times[0]: the prompt being pushed)."""
+    stamps = times[1:]
     new = len(stamps)
-    timing = {
+    return {
         "ttft_ms": (stamps[0] - start) * 1000 if stamps else None,
         # Decoding speed: the steps after the first token (the first one carries the whole prompt).
         "ms_per_token": (stamps[-1] - stamps[0]) * 1000 / (new - 1) if new > 1 else None,
         "tokens_per_s": new / (end - start) if end > start and new else None,
         "new_tokens": new,
     }
-    text = tokenizer.decode(ids[prompt_len:], skip_special_tokens=True).translate(generate.LINE_SEPARATORS)
-    return timing, text
 
 
 def median_and_spread(values: list) -> tuple[float | None, float | None]:
