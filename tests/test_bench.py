@@ -273,3 +273,21 @@ def test_show_prints_the_bench_section(tmp_path, capsys):
     assert cli_main(["show", "3.4", str(path), "--format", "text"]) == 0
     out = capsys.readouterr().out
     assert "bench:" in out and "int8:  ms/token 5, TTFT ms 15," in out and "Δ vs fp32 0.25" in out
+
+
+@pytest.mark.slow  # loads and runs a model four times, tokenizes a corpus
+def test_a_model_directory_is_measured_on_eval_file_and_not_recorded(pretrained, corpus, tmp_path, capsys):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    args = ["bench", "--versions", str(pretrained), "--variants", "fp32,int8", "--repeats", "1", "--warmup", "0",
+            "--max-new-tokens", "3", "--prompt", "The class", "--logs-dir", str(logs), "--format", "json"]
+    assert cli_main(args + ["--eval-file", str(corpus), "--max-eval-blocks", "4"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["variant"] for r in rows] == ["fp32", "int8"] and all(r["version"] == "tiny-gpt2" for r in rows)
+    assert all(r["eval_loss"] > 0 and r["perplexity"] > 1 for r in rows)
+    assert rows[1]["eval_loss_delta"] == pytest.approx(rows[1]["eval_loss"] - rows[0]["eval_loss"])
+
+    assert cli_main(args) == 0  # no run log to re-make blocks from, no --eval-file: no quality, and a note says why
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rows"][0]["eval_loss"] is None
+    assert not list(logs.iterdir())  # nothing recorded: a directory is not a version

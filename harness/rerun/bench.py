@@ -305,7 +305,11 @@ class EnergyMeter:
         return self._total
 
     def read(self) -> float | None:
-        return self._read() if self._read else None
+        try:
+            return self._read() if self._read else None
+        except (OSError, ValueError) as exc:  # a counter that vanished mid-run: no figure rather than a wrong one
+            self.source, self.reason, self._read = None, f"energy counter stopped being readable: {exc}", None
+            return None
 
 
 # ----- timing -----
@@ -383,7 +387,8 @@ def time_requests(model, tokenizer, prompts: list[str], settings: Settings, ener
             values["ms_per_token_iqr"] = spread
     values["new_tokens"] = statistics.median(s["new_tokens"] for s in samples)
     requests = len(samples)
-    values["energy_j_per_request"] = (joules_after - joules_before) / requests if joules_before is not None else None
+    measured = joules_before is not None and joules_after is not None
+    values["energy_j_per_request"] = (joules_after - joules_before) / requests if measured else None
     return values, outputs
 
 
@@ -413,8 +418,10 @@ def _run_blocks(log: dict, settings: Settings, tokenizer) -> EvalData:
     data_cfg = ((log["sections"].get("config") or {}).get("data")) or {}
     recorded = [DataFile(**{k: f.get(k) for k in ("role", "path", "size", "sha256")})
                 for f in data.get("files") or [] if isinstance(f, dict)]
-    if not recorded or not data.get("eval_blocks") or not data_cfg:
+    if not recorded or not data.get("eval_blocks") or not data_cfg or not data.get("block_size"):
         return EvalData(None, "n/a: the run evaluated nothing (no eval blocks in its log); give --eval-file")
+    if not all(isinstance(f.path, str) and isinstance(f.sha256, str) for f in recorded):
+        return EvalData(None, "n/a: the log's data section does not name its files with their sha256")
     for file in recorded:
         try:
             current = check_text_file(file.path, file.role)
@@ -425,7 +432,12 @@ def _run_blocks(log: dict, settings: Settings, tokenizer) -> EvalData:
     cfg = {**data_cfg, "block_size": data["block_size"], "overwrite_cache": False,
            "preprocessing_num_workers": None}
     cache_dir = (log["sections"]["config"].get("paths") or {}).get("cache_dir") or _cache_dir()
-    prepared = prepare(cfg, recorded, tokenizer, str(data.get("tokenizer")), cache_dir)
+    try:
+        prepared = prepare(cfg, recorded, tokenizer, str(data.get("tokenizer")), cache_dir)
+    except KeyError as exc:  # a log from before some data.* setting existed
+        return EvalData(None, f"n/a: the log's config has no data.{exc.args[0]}; give --eval-file")
+    if prepared.eval is None:
+        return EvalData(None, "n/a: re-making the run's data gave no evaluation blocks; give --eval-file")
     blocks = _limit(prepared.eval, settings.max_eval_blocks)
     return EvalData(blocks, f"the run's {len(blocks)} evaluation blocks of {data['block_size']} tokens")
 
@@ -486,16 +498,19 @@ def perplexity(loss: float | None) -> float | None:
 # ----- one row, and all of them -----
 
 def measure(source: Source, variant: str, prompts: list[str], settings: Settings, log: dict | None,
-            energy: EnergyMeter, cuda: bool) -> Row:
+            energy: EnergyMeter, cuda: bool, eval_cache: dict) -> Row:
+    """One row. `eval_cache`: label -> EvalData, so a version's blocks are made once for all its variants."""
     row = Row(source.label, variant)
-    with PeakMemory(cuda) as peak:
+    with PeakMemory(cuda and variant != "int8") as peak:  # int8 runs on the CPU, wherever it was loaded
         model, tokenizer, load_s, row.notes = load_variant(source, variant)
         timings, row.outputs = time_requests(model, tokenizer, prompts, settings, energy)
     device = next(model.parameters(), None)
     row.values = {"device": str(device.device) if device is not None else "cpu", "load_s": load_s,
                   "disk_mb": disk_mb(source), "size_mb": state_dict_mb(model), "peak_mem_mb": peak.peak_mb,
                   "peak_mem_kind": peak.kind, **timings}
-    data = eval_data(source, log, settings, tokenizer, model)
+    if source.label not in eval_cache:
+        eval_cache[source.label] = eval_data(source, log, settings, tokenizer, model)
+    data = eval_cache[source.label]
     loss = eval_loss(model, data.blocks, settings.eval_batch_size) if data.blocks is not None and len(data.blocks) else None
     row.values.update(eval_loss=loss, perplexity=perplexity(loss), eval_data=data.what)
     del model
@@ -544,10 +559,10 @@ def run(sources: list[Source], requested: list[str] | None, prompts: list[str], 
     print(f"bench: warm-up load of {pairs[0][0].label}", file=sys.stderr)
     load_variant(*pairs[0])  # the model is dropped right away
     generate._free_memory()
-    rows = []
+    rows, eval_cache = [], {}
     for source, variant in pairs:
         print(f"bench: {source.label} {variant} ({source.weights})", file=sys.stderr)
-        row = measure(source, variant, prompts, settings, logs.get(source.label), energy, cuda)
+        row = measure(source, variant, prompts, settings, logs.get(source.label), energy, cuda, eval_cache)
         row.values["energy"] = energy.source or f"n/a: {energy.reason}"
         notes += row.notes
         rows.append(row)
