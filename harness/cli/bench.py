@@ -16,7 +16,9 @@ import sys
 from pathlib import Path
 
 from harness.cli.generate import add_sampling_arguments, read_prompts
+from harness.cli.table import print_table
 from harness.compare.formats import FORMATS
+from harness.errors import UserError
 
 
 def register(subparsers) -> None:
@@ -50,6 +52,8 @@ def run(args) -> int:
     from harness.rerun.generate import Sampling
     from harness.runlog.writer import read_log
 
+    if args.show_outputs and args.format not in ("rich", "markdown", "json"):
+        raise UserError(f"--show-outputs goes with --format rich, markdown or json, not {args.format}")
     variants = bench.parse_variants(args.variants)
     prompts = read_prompts(args.prompt, args.prompts_file) or list(bench.DEFAULT_PROMPTS)
     sampling = Sampling(do_sample=args.do_sample, temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
@@ -69,7 +73,7 @@ def run(args) -> int:
     if args.format == "json":  # one document: the table, and the generations when asked for
         _print_json(table, rows if args.show_outputs else None)
         return 0
-    _print_table(table, args.format)
+    print_table(table, args.format)
     if args.show_outputs:
         _print_outputs(rows, args.format, sampling.describe())
     return 0
@@ -88,20 +92,6 @@ def _print_json(table, rows) -> None:
 
 def _output_records(rows) -> list[dict]:
     return [{"version": f"{row.version} {row.variant}", **out} for row in rows for out in row.outputs]
-
-
-def _print_table(table, fmt: str) -> None:
-    from harness.compare.formats import render, render_rich
-
-    if fmt == "rich" and sys.stdout.isatty():
-        from rich.console import Console
-
-        render_rich(table, console=Console())
-        return
-    sys.stdout.write(render(table, fmt))
-    if fmt == "csv":
-        for line in table.warnings:
-            print(f"warning: {line}", file=sys.stderr)
 
 
 def _print_outputs(rows, fmt: str, caption: str) -> None:

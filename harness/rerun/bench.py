@@ -619,15 +619,22 @@ def log_entry(row: Row, settings: Settings, prompts: list[str], measured: str) -
 
 
 def version_logs(sources: list[Source], logs_dir) -> dict[str, Path]:
-    """label -> log path, for the sources that are versions in logs_dir (not `base`, not bare directories)."""
+    """label -> log path, for the sources that are versions in logs_dir: the log names these very weights
+    (`base`, and a directory that merely shares a version's name, are not recorded anywhere)."""
+    from harness.runlog.writer import read_log
+
     out = {}
     for source in sources:
         if source.label == generate.BASE or not versions.VERSION_RE.fullmatch(source.label):
             continue
         path = Path(logs_dir) / f"{source.label}{versions.LOG_SUFFIX}"
-        if path.is_file():
+        if path.is_file() and _same_dir(read_log(path)["fields"].get("output_dir"), source.weights):
             out[source.label] = path
     return out
+
+
+def _same_dir(a: str | None, b: str) -> bool:
+    return bool(a) and Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
 
 
 def check_not_running(paths: dict[str, Path]) -> None:
