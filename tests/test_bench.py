@@ -290,4 +290,5 @@ def test_a_model_directory_is_measured_on_eval_file_and_not_recorded(pretrained,
     assert cli_main(args) == 0  # no run log to re-make blocks from, no --eval-file: no quality, and a note says why
     doc = json.loads(capsys.readouterr().out)
     assert doc["rows"][0]["eval_loss"] is None
+    assert "tiny-gpt2: eval_loss n/a: tiny-gpt2 has no run log to take evaluation blocks from; give --eval-file" in doc["warnings"]
     assert not list(logs.iterdir())  # nothing recorded: a directory is not a version

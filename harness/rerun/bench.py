@@ -511,6 +511,8 @@ def measure(source: Source, variant: str, prompts: list[str], settings: Settings
     if source.label not in eval_cache:
         eval_cache[source.label] = eval_data(source, log, settings, tokenizer, model)
     data = eval_cache[source.label]
+    if data.blocks is None and settings.quality:
+        row.notes.append(f"{source.label}: eval_loss {data.what}")
     loss = eval_loss(model, data.blocks, settings.eval_batch_size) if data.blocks is not None and len(data.blocks) else None
     row.values.update(eval_loss=loss, perplexity=perplexity(loss), eval_data=data.what)
     del model
