@@ -9,7 +9,8 @@ torch.ao.quantization.quantize_dynamic on every nn.Linear (lm_head included). Bo
 process; every round generates greedily with each of them, the order alternating from round to round, with
 exactly --new-tokens tokens (min_new_tokens) after the same prompt. Per request, a streamer timestamps each
 token (harness.rerun.bench.request_timing): time to first token and ms per generated token after it.
-Printed: medians over the rounds for each model, the int8/fp32 ratios, and the state-dict size ratio.
+Printed: medians over the rounds for each model, the int8/fp32 ratios, the state-dict size ratio, and how far
+int8's logits on the prompt are from fp32's.
 On a shared machine absolute figures drift with the load; the ratios, measured interleaved, much less.
 """
 
@@ -90,6 +91,11 @@ def main() -> None:
         print(f"{name:6}{median(name, 'ms_per_token'):10.2f}{median(name, 'ttft_ms'):10.2f}{sizes[name]:10.1f}")
     print(f"int8/fp32 ratio: ms/token {median('int8', 'ms_per_token') / median('fp32', 'ms_per_token'):.3f}, "
           f"TTFT {median('int8', 'ttft_ms') / median('fp32', 'ttft_ms'):.3f}, size {sizes['int8'] / sizes['fp32']:.3f}")
+    with torch.inference_mode():
+        reference, quantized = fp32(prompt).logits, int8(prompt).logits
+    same = (reference.argmax(-1) == quantized.argmax(-1)).float().mean().item()
+    print(f"int8 logits vs fp32 on the prompt: max |diff| {(quantized - reference).abs().max().item():.4f} "
+          f"(logits span {reference.min().item():.2f}..{reference.max().item():.2f}); same argmax at {same:.0%} of positions")
     per_round = [i["ms_per_token"] / f["ms_per_token"] for f, i in zip(results["fp32"], results["int8"])]
     print(f"per-round ms/token ratios: min {min(per_round):.3f}, median {statistics.median(per_round):.3f}, "
           f"max {max(per_round):.3f}")
