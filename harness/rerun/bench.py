@@ -497,9 +497,33 @@ def perplexity(loss: float | None) -> float | None:
 
 # ----- one row, and all of them -----
 
-def measure(source: Source, variant: str, prompts: list[str], settings: Settings, log: dict | None,
-            energy: EnergyMeter, cuda: bool, eval_cache: dict) -> Row:
-    """One row. `eval_cache`: label -> EvalData, so a version's blocks are made once for all its variants."""
+class QualityData:
+    """Evaluation blocks per source, made once for all its variants. A source without a run log (`base`, a
+    model directory) borrows those of a version with the same tokenizer, so that their eval_loss compare."""
+
+    def __init__(self, settings: Settings, logs: dict[str, dict]):
+        self.settings, self.logs, self.made = settings, logs, {}
+
+    def get(self, source: Source, tokenizer, model) -> EvalData:
+        from harness.train.modeling import tokenizer_identity
+
+        if source.label not in self.made:
+            key = tokenizer_identity(tokenizer, "")
+            data = eval_data(source, self.logs.get(source.label), self.settings, tokenizer, model)
+            if data.blocks is None and source.label not in self.logs and self.settings.quality:
+                data = self._borrow(key) or data
+            self.made[source.label] = (data, key)
+        return self.made[source.label][0]
+
+    def _borrow(self, key: str) -> EvalData | None:
+        for label, (data, other) in self.made.items():
+            if other == key and data.blocks is not None and label in self.logs:
+                return EvalData(data.blocks, f"{label}'s evaluation data (same tokenizer): {data.what}")
+        return None
+
+
+def measure(source: Source, variant: str, prompts: list[str], settings: Settings, quality: QualityData,
+            energy: EnergyMeter, cuda: bool) -> Row:
     row = Row(source.label, variant)
     with PeakMemory(cuda and variant != "int8") as peak:  # int8 runs on the CPU, wherever it was loaded
         model, tokenizer, load_s, row.notes = load_variant(source, variant)
@@ -508,9 +532,7 @@ def measure(source: Source, variant: str, prompts: list[str], settings: Settings
     row.values = {"device": str(device.device) if device is not None else "cpu", "load_s": load_s,
                   "disk_mb": disk_mb(source), "size_mb": state_dict_mb(model), "peak_mem_mb": peak.peak_mb,
                   "peak_mem_kind": peak.kind, **timings}
-    if source.label not in eval_cache:
-        eval_cache[source.label] = eval_data(source, log, settings, tokenizer, model)
-    data = eval_cache[source.label]
+    data = quality.get(source, tokenizer, model)
     if data.blocks is None and settings.quality:
         row.notes.append(f"{source.label}: eval_loss {data.what}")
     loss = eval_loss(model, data.blocks, settings.eval_batch_size) if data.blocks is not None and len(data.blocks) else None
@@ -561,13 +583,15 @@ def run(sources: list[Source], requested: list[str] | None, prompts: list[str], 
     print(f"bench: warm-up load of {pairs[0][0].label}", file=sys.stderr)
     load_variant(*pairs[0])  # the model is dropped right away
     generate._free_memory()
-    rows, eval_cache = [], {}
-    for source, variant in pairs:
+    quality, rows = QualityData(settings, logs), [None] * len(pairs)
+    # Versions with a run log go first, so that `base` can borrow their evaluation blocks; rows keep their order.
+    for index in sorted(range(len(pairs)), key=lambda i: (pairs[i][0].label not in logs, i)):
+        source, variant = pairs[index]
         print(f"bench: {source.label} {variant} ({source.weights})", file=sys.stderr)
-        row = measure(source, variant, prompts, settings, logs.get(source.label), energy, cuda, eval_cache)
+        row = measure(source, variant, prompts, settings, quality, energy, cuda)
         row.values["energy"] = energy.source or f"n/a: {energy.reason}"
         notes += row.notes
-        rows.append(row)
+        rows[index] = row
     add_deltas(rows)
     if energy.source is None:
         notes.append(f"energy n/a: {energy.reason}")
