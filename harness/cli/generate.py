@@ -34,14 +34,16 @@ def register(subparsers) -> None:
     parser.add_argument("--from-logs", action="store_true",
                         help="show the samples the versions' runs recorded (eval.prompts) instead of generating")
     parser.add_argument("--format", choices=("rich", "markdown", "json"), default="rich")
-    _sampling_arguments(parser)
+    add_sampling_arguments(parser)
     parser.set_defaults(func=run)
 
 
-def _sampling_arguments(parser) -> None:
+def add_sampling_arguments(parser, do_sample: bool = DEFAULTS.do_sample) -> None:
+    """Shared with `harness bench`, which is greedy by default so that its rows' outputs are comparable."""
     group = parser.add_argument_group("sampling (the names and defaults of run_clm.py's eval.*)")
-    group.add_argument("--do-sample", action=argparse.BooleanOptionalAction, default=DEFAULTS.do_sample,
-                       help="sample (default) or, with --no-do-sample, take the most likely token")
+    group.add_argument("--do-sample", action=argparse.BooleanOptionalAction, default=do_sample,
+                       help=("sample (default)" if do_sample else "sample (default: greedy)")
+                       + " or, with --no-do-sample, take the most likely token")
     group.add_argument("--greedy", dest="do_sample", action="store_false", help="same as --no-do-sample")
     group.add_argument("--temperature", type=float, default=DEFAULTS.temperature)
     group.add_argument("--top-p", type=float, default=DEFAULTS.top_p)

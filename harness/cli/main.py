@@ -20,6 +20,7 @@ COMMANDS = {
     "reproduce": "harness.cli.reproduce",
     "generate": "harness.cli.generate",
     "report": "harness.cli.report",
+    "bench": "harness.cli.bench",
 }
 
 

@@ -21,7 +21,7 @@ from harness.compare import lookup
 from harness.errors import UserError
 
 SECTION_ORDER = ("run", "notes", "commands", "lineage", "hyper-parameters", "train metrics", "eval metrics",
-                 "summary", "data", "environment", "samples", "warnings")
+                 "summary", "data", "environment", "samples", "bench", "warnings")
 
 
 def register(subparsers) -> None:
@@ -124,6 +124,7 @@ def describe(run, inputs: lookup.Inputs) -> dict[str, Any]:
         "data": run.data,
         "environment": run.environment,
         "samples": run.samples,
+        "bench": run.bench,
         "history_points": len(run.history),
         "errors": run.errors,
         "warnings": run.warnings,
@@ -220,11 +221,25 @@ def sections(doc: dict) -> list[tuple[str, str, list]]:
             samples.append(("output", text(item.get("output"), None)))
     if samples:
         out.append(("samples", "kv", samples))
+    if doc.get("bench"):
+        out.append(("bench", "kv", [(variant, _bench_line(entry)) for variant, entry in doc["bench"].items()]))
     problems = ([f"error: {e}" for e in doc["errors"]] + [f"warning: {w}" for w in doc["warnings"]]
                 + [f"remark: {r}" for r in doc["remarks"]] + [f"parse: {p}" for p in doc["parse_warnings"]])
     if problems:
         out.append(("warnings", "lines", problems))
     return out
+
+
+_BENCH_SHOWN = (("ms_per_token", "ms/token"), ("ttft_ms", "TTFT ms"), ("tokens_per_s", "tokens/s"),
+                ("size_mb", "size MB"), ("peak_mem_mb", "peak MB"), ("eval_loss", "eval_loss"),
+                ("eval_loss_delta", "Δ vs fp32"), ("energy_j_per_request", "J/request"), ("device", "on"))
+
+
+def _bench_line(entry: Any) -> str:
+    """One variant of `harness bench`'s results on one line."""
+    if not isinstance(entry, dict):
+        return text(entry)
+    return ", ".join(f"{label} {text(entry[key])}" for key, label in _BENCH_SHOWN if entry.get(key) is not None)
 
 
 # ---- renderers ----

@@ -89,7 +89,6 @@ def run_table(args) -> int:
     if args.tree:
         args.format = {"json": "json", "rich": "rich"}.get(args.format, "text")
         return run_lineage(args)
-    from harness.compare.formats import render, render_rich
     from harness.compare.review import review
     from harness.compare.table import build_table
 
@@ -99,16 +98,23 @@ def run_table(args) -> int:
     table = build_table(runs, columns=args.columns, sort=args.sort, where=args.where, baseline=args.baseline,
                         parse_warnings=warnings)
     table.warnings[:0] = review(table.runs)  # remarks about the rows shown, then the files' problems
-    if args.format == "rich" and sys.stdout.isatty():
+    print_table(table, args.format)
+    return 0
+
+
+def print_table(table, fmt: str) -> None:
+    """On stdout: rich at the terminal's width, or text; csv's warnings go to stderr (no room for them)."""
+    from harness.compare.formats import render, render_rich
+
+    if fmt == "rich" and sys.stdout.isatty():
         from rich.console import Console
 
         render_rich(table, console=Console())
-        return 0
-    sys.stdout.write(render(table, args.format))
-    if args.format == "csv":
+        return
+    sys.stdout.write(render(table, fmt))
+    if fmt == "csv":
         for line in table.warnings:
             print(f"warning: {line}", file=sys.stderr)
-    return 0
 
 
 def run_lineage(args) -> int:

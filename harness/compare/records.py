@@ -64,6 +64,7 @@ class Run:
     eval_metrics: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     samples: list[Any] = field(default_factory=list)
+    bench: dict[str, Any] = field(default_factory=dict)  # `harness bench`: variant (fp32, int8, ...) -> measurements
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # first line of each field/section/block
     mtime: float | None = None

@@ -130,9 +130,31 @@ def available_columns(runs: list[Run]) -> tuple[list[tuple[Column, Callable]], l
     taken = {c.key for c, _ in columns}
     columns += [(c, f) for c, f in EXTRA if c.key not in taken]
     taken |= {c.key for c, _ in EXTRA}
+    bench = _bench_columns(runs, taken)
+    columns += bench
+    taken |= {c.key for c, _ in bench}
     for key in sorted({k for r in runs for k in r.hyperparameters} - taken):
         columns.append((Column(key, key, "any"), _hp(key)))
     return columns, default
+
+
+# `harness bench` results (the log's bench section, one entry per variant), selectable with --columns.
+BENCH_METRICS = {"ms_per_token": "rate", "ms_per_token_iqr": "rate", "ttft_ms": "rate", "tokens_per_s": "rate",
+                 "load_s": "rate", "disk_mb": "mb", "size_mb": "mb", "peak_mem_mb": "mb", "energy_j_per_request": "any",
+                 "eval_loss": "metric", "perplexity": "metric", "eval_loss_delta": "delta"}
+
+
+def _bench(variant: str, key: str) -> Callable[[Run], Any]:
+    return lambda run: (run.bench.get(variant) or {}).get(key) if isinstance(run.bench.get(variant), dict) else None
+
+
+def _bench_columns(runs: list[Run], taken: set[str]) -> list[tuple[Column, Callable]]:
+    """`<variant>_<metric>` (int8_ms_per_token), and fp32's by the bare name (ms_per_token) where that is free."""
+    variants = sorted({v for r in runs for v in r.bench if re.fullmatch(r"\w+", str(v))})
+    out = [(Column(f"{v}_{k}", f"{v} {k}", style), _bench(v, k)) for v in variants for k, style in BENCH_METRICS.items()]
+    if "fp32" in variants:
+        out += [(Column(k, k, style), _bench("fp32", k)) for k, style in BENCH_METRICS.items() if k not in taken]
+    return out
 
 
 def parse_columns(spec: str | None, known: list[str], default: list[str]) -> list[str]:

@@ -5,4 +5,4 @@ MAGIC_PREFIX = "#### run_clm.py log (format"  # any format number: a newer write
 STATUSES = ("running", "finished", "crashed", "interrupted")
 ATTRIBUTES = ("version", "parent", "started", "status", "ended")  # fields where the last line wins
 LISTS = {"command": "commands", "resumed": "resumed", "error": "errors", "warning": "warnings"}  # every line
-DICT_SECTIONS = ("config", "environment", "data", "model", "summary")  # YAML mappings
+DICT_SECTIONS = ("config", "environment", "data", "model", "summary", "bench")  # YAML mappings

@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 import enum
 import functools
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -243,10 +244,24 @@ def _optimizer_package(optim: str) -> str | None:
     return None
 
 
+# config_overrides keys that count something (layers, heads, dims, positions): zero or less builds a model
+# that fails only at its first forward pass, after the log says "running".
+_SIZE_KEY = re.compile(r"^(n_|num_)|(_size|_dim|_positions|_layers|_heads|_embd)$|^(hidden|intermediate)_")
+
+
+def _check_sizes(overrides) -> list[str]:
+    if not isinstance(overrides, dict):
+        return []
+    return [f"model.config_overrides.{key} must be > 0, got {value!r}" for key, value in overrides.items()
+            if _SIZE_KEY.search(str(key)) and isinstance(value, (int, float)) and not isinstance(value, bool)
+            and value <= 0]
+
+
 def _check_combinations(data: dict) -> list[str]:
     """Settings that are each valid alone but not together."""
     problems = []
     train, model = data.get("train") or {}, data.get("model") or {}
+    problems += _check_sizes(model.get("config_overrides"))
     peft = (data.get("peft") or {}).get("method", "none")
     if model.get("dtype") == "float16" and train.get("fp16") is True and peft == "none":
         problems.append("model.dtype=float16 with train.fp16=true would train fp16 weights under fp16 autocast "

@@ -70,7 +70,42 @@ def check_text_file(path: str, role: str) -> DataFile:
         raise UserError(f"{role} file {path} is empty")
     if b"\x00" in head or not _decodes(head):
         raise UserError(f"{role} file {path} is not UTF-8 text (binary content near the start)")
-    return DataFile(role=role, path=str(p.resolve()), size=p.stat().st_size, sha256=sha256_file(p))
+    digest, bad_line = _fingerprint(p)
+    if bad_line is not None:
+        raise UserError(f"{role} file {path} is not UTF-8 text: line {bad_line} holds a byte that is not UTF-8 "
+                        "(re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8)")
+    return DataFile(role=role, path=str(p.resolve()), size=p.stat().st_size, sha256=digest)
+
+
+def check_same_kind(files: list[DataFile]) -> None:
+    """datasets reads every split with one builder: a .csv train file and a .txt validation file cannot mix."""
+    kinds = {f.role: TEXT_SUFFIXES[Path(f.path).suffix.lower()] for f in files}
+    if len(set(kinds.values())) > 1:
+        shown = ", ".join(f"{role} is {Path(f.path).name} ({kinds[role]})" for role, f in ((f.role, f) for f in files))
+        raise UserError(f"the data files must be of one kind ({shown}): convert one, or leave data.validation_file "
+                        "empty to hold out part of the training file")
+
+
+def _fingerprint(path: Path) -> tuple[str, int | None]:
+    """(sha256, the first line that is not UTF-8 or None), in one streaming pass over the file."""
+    import codecs
+
+    digest, decoder, lines, bad = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")(), 0, None
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            if bad is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    bad = lines + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
+            lines += chunk.count(b"\n")
+    if bad is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            bad = lines + 1
+    return digest.hexdigest(), bad
 
 
 def _decodes(head: bytes) -> bool:
@@ -82,6 +117,18 @@ def _decodes(head: bytes) -> bool:
         except UnicodeDecodeError:
             continue
     return False
+
+
+def _load_files(load_dataset, builder: str, data_files: dict, kwargs: dict):
+    """datasets' loader, with its failures (a broken JSON line, a missing column) as one line naming the file."""
+    try:
+        return load_dataset(builder, data_files=data_files, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - datasets wraps the parser's error; the root cause is what helps
+        root = exc
+        while root.__cause__ is not None or root.__context__ is not None:
+            root = root.__cause__ or root.__context__
+        detail = " ".join(str(root).split())[:300] or type(root).__name__
+        raise UserError(f"cannot read {' and '.join(data_files.values())} as {builder}: {detail}") from None
 
 
 def sha256_file(path) -> str:
@@ -167,7 +214,7 @@ def load_raw(data_cfg, files: list[DataFile]):
     data_files = {"train": by_role["train"].path}
     if "validation" in by_role:
         data_files["validation"] = by_role["validation"].path
-    raw = load_dataset(builder, data_files=data_files, **kwargs)
+    raw = _load_files(load_dataset, builder, data_files, kwargs)
     if "validation" in raw:
         return raw
     percent = data_cfg["validation_split_percentage"]

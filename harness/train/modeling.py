@@ -79,12 +79,16 @@ def build_model(model_cfg: dict, source: str | None, tokenizer, train_dtype: str
         config = AutoConfig.for_model(model_cfg["model_type"])
     except ValueError as exc:
         raise UserError(f"model.model_type={model_cfg['model_type']!r} is not a known architecture") from exc
-    _apply_overrides(config, {"vocab_size": len(tokenizer), "bos_token_id": tokenizer.bos_token_id,
-                              "eos_token_id": tokenizer.eos_token_id, **overrides})
     import torch
 
-    _align(config, tokenizer)
-    return _aligned(AutoModelForCausalLM.from_config(config, dtype=getattr(torch, train_dtype)))
+    try:
+        _apply_overrides(config, {"vocab_size": len(tokenizer), "bos_token_id": tokenizer.bos_token_id,
+                                  "eos_token_id": tokenizer.eos_token_id, **overrides})
+        _align(config, tokenizer)
+        return _aligned(AutoModelForCausalLM.from_config(config, dtype=getattr(torch, train_dtype)))
+    except (ValueError, TypeError, RuntimeError) as exc:  # the architecture's own checks, in its words
+        detail = " ".join(str(exc).split())[:300]
+        raise UserError(f"model.config_overrides do not make a valid {model_cfg['model_type']} model: {detail}") from None
 
 
 def _align(config, tokenizer) -> None:
@@ -108,7 +112,11 @@ def _apply_overrides(config, overrides: dict) -> None:
     for key, value in overrides.items():
         if not hasattr(config, key):
             raise UserError(f"model.config_overrides.{key}: {type(config).__name__} has no such setting")
-        setattr(config, key, value)
+        try:
+            setattr(config, key, value)
+        except Exception as exc:  # noqa: BLE001 - hub's strict dataclass validation raises its own types
+            detail = " ".join(str(exc).split())[:200]
+            raise UserError(f"model.config_overrides.{key}={value!r} is not valid: {detail}") from None
 
 
 def load_pretrained(cls, source: str, model_cfg: dict, what: str, **kwargs):

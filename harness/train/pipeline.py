@@ -20,7 +20,7 @@ from harness.runlog.writer import RunLog, now_iso
 from harness.train import checkpoints, distributed, lora
 from harness.train.config import validate
 from harness.train.corpus import default_corpus
-from harness.train.data import changed_files, check_text_file, prepare
+from harness.train.data import changed_files, check_same_kind, check_text_file, prepare
 
 
 @dataclass
@@ -233,6 +233,7 @@ def data_files(cfg: dict) -> list:
     files = [check_text_file(train_file, "train")]
     if data["validation_file"]:
         files.append(check_text_file(data["validation_file"], "validation"))
+    check_same_kind(files)
     return files
 
 

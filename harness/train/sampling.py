@@ -63,9 +63,10 @@ class Sampling:
 
 # ----- generation -----
 
-def complete(model, tokenizer, text: str, sampling: Sampling):
+def complete(model, tokenizer, text: str, sampling: Sampling, streamer=None):
     """(token ids of prompt + continuation, number of prompt tokens), seeded right before generating so
-    every (version, prompt) pair gives the same text whatever order they run in."""
+    every (version, prompt) pair gives the same text whatever order they run in. `streamer`: generate()'s
+    (harness bench times each new token with one)."""
     import torch
     from transformers import set_seed
 
@@ -77,7 +78,7 @@ def complete(model, tokenizer, text: str, sampling: Sampling):
     set_seed(sampling.seed)
     with torch.inference_mode():
         out = model.generate(input_ids=ids.to(device), attention_mask=torch.ones_like(ids).to(device),
-                             pad_token_id=_eos_id(tokenizer), **sampling.generate_kwargs(new_tokens))
+                             pad_token_id=_eos_id(tokenizer), streamer=streamer, **sampling.generate_kwargs(new_tokens))
     return out[0].cpu(), ids.shape[1]
 
 
