@@ -9,12 +9,13 @@ Every knob is a Hydra override; see conf/ and README.md.
 """
 
 import os
+import signal
 import sys
 
 import hydra
 from omegaconf import DictConfig
 
-from harness.errors import UserError, report
+from harness.errors import UserError, exit_code, raise_interrupted, report
 
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
 
@@ -33,6 +34,8 @@ def main(cfg: DictConfig) -> dict:
 
 def cli() -> int:
     """Bad input is one line on stderr and exit 2; HYDRA_FULL_ERROR=1 still shows the whole traceback."""
+    # From the first moment: a SIGTERM during setup cleans up like Ctrl-C (no claimed, empty log left behind).
+    signal.signal(signal.SIGTERM, raise_interrupted)
     wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let config errors reach us instead of Hydra's multi-line report
     from harness.train.hydra_job import quote_free_text, validate_sweep
@@ -43,8 +46,13 @@ def cli() -> int:
         main()
     except UserError as exc:
         return report(str(exc))
-    except KeyboardInterrupt:
-        return report("interrupted", 130)
+    except KeyboardInterrupt as interrupt:
+        return report("interrupted", exit_code(interrupt))
+    except OSError as exc:  # a read-only logs directory, a full disk: the system's words, one line
+        if wants_traceback or exc.strerror is None:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        return report(f"{exc.strerror}{where}", 1)
     except Exception as exc:
         from harness.train.hydra_job import config_error_message
 

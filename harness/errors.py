@@ -13,3 +13,16 @@ class UserError(Exception):
 def report(message: str, code: int = 2) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (a scheduler's kill, `kill PID`), raised like Ctrl-C so the log says "interrupted"."""
+
+
+def raise_interrupted(signum, frame):
+    raise Interrupted()
+
+
+def exit_code(interrupt: KeyboardInterrupt) -> int:
+    """The shell's convention: 128 + the signal (130 for SIGINT, 143 for SIGTERM)."""
+    return 143 if isinstance(interrupt, Interrupted) else 130

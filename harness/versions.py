@@ -8,6 +8,7 @@ before on the same walk (a cycle) ends it too. Walks are iterative: a chain of t
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,7 @@ def claim(logs_dir, version=None, attempts: int = 1000) -> tuple[str, Path]:
     Path(logs_dir).mkdir(parents=True, exist_ok=True)
     if version is not None:
         path = log_path(logs_dir, version)
-        if not _create_exclusive(path):
+        if not _create_exclusive(path) and not _reclaim_abandoned(path):
             raise UserError(
                 f"version {version} already exists ({path}): pick another version=, "
                 f"or resume={version} to continue it"
@@ -66,6 +67,28 @@ def claim(logs_dir, version=None, attempts: int = 1000) -> tuple[str, Path]:
         if _create_exclusive(path):
             return candidate, path
     raise UserError(f"could not allocate a free version in {logs_dir}")
+
+
+ABANDONED_AFTER = 10.0  # seconds: an empty log this old was claimed by a process that died before locking it
+
+
+def _reclaim_abandoned(path: Path) -> bool:
+    """Take over a log its process left before recording anything (killed during setup): nothing can resume
+    it, and its name must not be blocked forever. A live run holds its log's lock from the claim on."""
+    from harness.runlog.writer import is_locked
+
+    try:
+        stat = path.stat()
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return False
+    recorded = b"\n----- config -----\n" in head or b"\nstatus: finished" in head
+    young_and_empty = stat.st_size == 0 and time.time() - stat.st_mtime < ABANDONED_AFTER
+    if recorded or young_and_empty or is_locked(path):
+        return False
+    os.truncate(path, 0)
+    return True
 
 
 def _create_exclusive(path: Path) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 from harness.cli.present import MISSING, aligned, dumps, text
 from harness.compare import lookup
 from harness.errors import UserError
+from harness.markup import markdown_text
 
 SECTION_ORDER = ("run", "notes", "commands", "lineage", "hyper-parameters", "train metrics", "eval metrics",
                  "summary", "data", "environment", "samples", "bench", "warnings")
@@ -257,7 +258,7 @@ def render_text(doc: dict) -> str:
 
 
 def _md(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
+    return markdown_text(value)
 
 
 def render_markdown(doc: dict) -> str:

@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 from harness.compare.table import Column, Table, format_cell
+from harness.markup import markdown_text
 
 TEXT_FORMATS = ("markdown", "csv", "json", "latex", "html")
 FORMATS = ("rich",) + TEXT_FORMATS
@@ -36,11 +37,7 @@ def _cells(table: Table) -> list[list[tuple[str, bool]]]:
 
 
 def markdown(table: Table) -> str:
-    def esc(text: str) -> str:
-        if "|" not in text and "*" not in text and "\\" not in text:
-            return text
-        return text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
-
+    esc = markdown_text
     lines = ["| " + " | ".join(esc(c.header) for c in table.columns) + " |"]
     lines.append("|" + "|".join("---:" if c.numeric else "---" for c in table.columns) + "|")
     for row in _cells(table):

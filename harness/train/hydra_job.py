@@ -62,6 +62,10 @@ def config_error_message(exc: BaseException) -> str | None:
         return None
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     head = lines[0] if lines else type(exc).__name__
+    if match := re.match(r"LexerNoViableAltException: (\S+?)=(.*)", head):
+        key, value = match.groups()
+        return (f"cannot read the override {key}={value}: Hydra's grammar allows only plain ASCII unquoted; "
+                f"quote the value: {key}='{value}'")
     if match := re.match(r"Could not override '([^']+)'", head):
         return unknown_key_message(match.group(1))
     if "Available options in" in str(exc):  # a group option that has no file: list the ones that exist

@@ -14,7 +14,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from harness import versions
-from harness.errors import UserError
+from harness.errors import UserError, raise_interrupted
 from harness.runlog.reader import read_log
 from harness.runlog.writer import RunLog, now_iso
 from harness.train import checkpoints, distributed, lora
@@ -477,34 +477,31 @@ def finish(session: Session, metrics: dict) -> None:
     metrics.update(summary=summary)
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM, treated like Ctrl-C so the log says "interrupted"."""
-
-
-def _raise_interrupted(signum, frame):
-    raise Interrupted()
-
-
 @contextlib.contextmanager
 def lifecycle(session: Session):
     """The log's status tells the truth whatever happens: finished, interrupted or crashed."""
-    previous = signal.signal(signal.SIGTERM, _raise_interrupted) if _main_thread() else None
+    previous = signal.signal(signal.SIGTERM, raise_interrupted) if _main_thread() else None
     try:
         yield
     except KeyboardInterrupt:
-        session.log.field("ended", now_iso())
-        session.log.status("interrupted")
+        _last_words(session.log, {"ended": now_iso(), "status": "interrupted"})
         raise
     except BaseException as exc:
         message = str(exc).strip().splitlines()
-        session.log.field("error", f"{type(exc).__name__}: {message[0] if message else ''}")
-        session.log.field("ended", now_iso())
-        session.log.status("crashed")
+        _last_words(session.log, {"error": f"{type(exc).__name__}: {message[0] if message else ''}",
+                                  "ended": now_iso(), "status": "crashed"})
         raise
     finally:
         session.log.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _last_words(log, fields: dict) -> None:
+    """The closing status, when the disk still takes it (a full disk is often why we are here: the error that
+    brought us must be the one reported, and the dead writer's free lock tells readers it stopped)."""
+    with contextlib.suppress(OSError):
+        log.fields(fields)
 
 
 def _main_thread() -> bool:

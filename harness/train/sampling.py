@@ -4,12 +4,12 @@ Used at the end of a run (eval.prompts) and by `python -m harness generate` (har
 torch is imported inside functions: building the harness's parsers must not pay for it.
 """
 
-import html
 import json
 import sys
 from dataclasses import asdict, dataclass, fields
 
 from harness.errors import UserError
+from harness.markup import markdown_text
 from harness.train.templates import TEMPLATES, apply_template
 
 # YAML folds these into spaces when it reads a log back, so a sample would not survive its own log.
@@ -175,9 +175,8 @@ def _md_row(cells: list[str]) -> str:
 
 
 def _md_cell(text: str) -> str:
-    # Escaped so that model output cannot break the table or be read as HTML.
-    text = html.escape(text, quote=False).replace("\\", "\\\\").replace("|", "\\|").replace("\r", "")
-    return "<br>".join(text.strip("\n").split("\n"))
+    # Escaped so that model output cannot break the table or be read as HTML; its lines joined by <br>.
+    return "<br>".join(markdown_text(line) for line in text.replace("\r", "").strip("\n").split("\n"))
 
 
 def render_json(records: list[dict], sampling: Sampling | None = None) -> str:
