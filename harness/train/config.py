@@ -59,6 +59,7 @@ SCHEMA = {
     "resume": Spec((str, int, float, bool, NONE)),
     "note": Spec((str, NONE)),
     "plan": Spec((bool,)),
+    "verbose": Spec((bool,)),
     "paths": {
         "logs_dir": Spec((str,)),
         "output_root": Spec((str,)),
