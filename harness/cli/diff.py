@@ -17,7 +17,7 @@ import argparse
 import sys
 from typing import Any
 
-from harness.cli import render
+from harness.cli import options, render
 from harness.cli.present import MISSING, dumps, number, text
 from harness.compare import lookup
 from harness.errors import UserError
@@ -33,9 +33,7 @@ def register(subparsers) -> None:
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("a", metavar="A", help="a version (or a file that holds one run)")
     parser.add_argument("b", metavar="B", help="the version to compare with A")
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="more inputs besides the logs directory: notebooks, Trainer stdout, output dirs")
-    lookup.add_input_options(parser)
+    options.add_inputs(parser)
     parser.add_argument("--format", choices=("rich", "text", "markdown", "json"), default="rich",
                         help="output format (default: rich; text is plain and deterministic)")
     render.add_wide_option(parser)
@@ -43,8 +41,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    extra = [*args.paths, *args.sources, *lookup.split_specs([args.a, args.b])[1]]
-    inputs = lookup.load(args.logs_dir, list(dict.fromkeys(extra)), args.stale_after, args.use_cache)
+    inputs = options.load(args, lookup.split_specs([args.a, args.b])[1])
     a, b = lookup.pick(args.a, inputs), lookup.pick(args.b, inputs)
     if a is b:
         raise UserError(f"{args.a} and {args.b} are the same run ({a.where})")

@@ -8,8 +8,9 @@ with their guides). Commands build a Document; they never format for one output 
 Fitting a terminal lives here, once (`fit`): numbers never wrap or shorten; columns empty in every row
 are dropped; when the rest is still too wide, columns are hidden by rank (highest first: each command
 states the order) and one line says which, and how to get them back; long text is shortened with an
-ellipsis in the middle, where a path or a version keeps both its ends. Plain text and markdown are for
-files and pipes: they are never fitted unless a width is given.
+ellipsis in the middle, where a path or a version keeps both its ends (a tree's labels lose their end);
+prose (samples) folds instead. Plain text and markdown are for files and pipes: never fitted unless a
+width is given; rich output piped, or with `--wide`, is not fitted either.
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ def hidden_line(grid: Grid, fitted: Fitted, width: int) -> str | None:
 
 def to_text(doc: Document, width: int | None = None) -> str:
     """Plain, deterministic text; fitted to `width` when one is given."""
-    lines = [doc.title]
+    lines = [doc.title] if doc.title else []
     for block in doc.blocks:
         lines += _text_block(block, width)
     return "\n".join(line.rstrip() for line in lines) + "\n"
@@ -210,7 +211,9 @@ def _text_block(block, width: int | None) -> list[str]:
 
 
 def _room(label: str, width: int | None, used: int) -> str:
-    return label if width is None else middle(label, max(width - used, 1))
+    """A tree label reads left to right, most important first: it loses its end, not its middle."""
+    room = None if width is None else max(width - used, 1)
+    return label if room is None or len(label) <= room else label[: room - 1] + ELLIPSIS
 
 
 # ---- markdown ----
@@ -222,7 +225,7 @@ def md_escape(text: str) -> str:
 
 
 def to_markdown(doc: Document) -> str:
-    lines = [f"## {doc.markdown_title or doc.title}"]
+    lines = [f"## {doc.markdown_title or doc.title}"] if doc.title else []
     for block in doc.blocks:
         if block.title:
             lines += ["", f"### {block.title[:1].upper() + block.title[1:]}"]
@@ -275,10 +278,11 @@ def to_rich(doc: Document, console) -> None:
     from rich.text import Text
 
     width = None if console.width >= UNLIMITED else console.width
-    title = Text(doc.title, style="bold")
-    if doc.badge:
-        title.append("  ").append(doc.badge[0], style=doc.badge[1])
-    console.print(title)
+    if doc.title:
+        title = Text(doc.title, style="bold")
+        if doc.badge:
+            title.append("  ").append(doc.badge[0], style=doc.badge[1])
+        console.print(title)
     for block in doc.blocks:
         _rich_block(block, console, width)
 

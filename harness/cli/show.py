@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from harness.cli import render
+from harness.cli import options, render
 from harness.cli.present import MISSING, dumps, text
 from harness.compare import lookup
 from harness.errors import UserError
@@ -26,9 +26,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("show", help="one version in full: config, environment, metrics, lineage",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("version", metavar="VERSION", help="a version (or a file that holds one run)")
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="more inputs besides the logs directory: notebooks, Trainer stdout, output dirs")
-    lookup.add_input_options(parser)
+    options.add_inputs(parser)
     parser.add_argument("--format", choices=("rich", "text", "json", "markdown"), default="rich",
                         help="output format (default: rich)")
     render.add_wide_option(parser)
@@ -37,8 +35,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    inputs = lookup.load(args.logs_dir, [*args.paths, *args.sources, *lookup.split_specs([args.version])[1]],
-                         args.stale_after, args.use_cache)
+    inputs = options.load(args, lookup.split_specs([args.version])[1])
     record = lookup.pick(args.version, inputs)
     if args.config:
         sys.stdout.write(config_yaml(record))

@@ -181,18 +181,23 @@ def label(node: Node) -> str:
     return "  ".join(parts)
 
 
-def tree_lines(roots: list[Node]) -> list[str]:
-    """The tree as plain text, one version a line, with box-drawing guides."""
-    out: list[str] = []
+def tree_rows(roots: list[Node]) -> list[tuple[str, Node]]:
+    """Each node with the box-drawing guide in front of it (`│   └── `), one version a row, depth first."""
+    out: list[tuple[str, Node]] = []
     stack: list[tuple[Node, str, str]] = [(root, "", "") for root in reversed(roots)]
     while stack:  # iterative: a chain of thousands of fine-tunes must not hit the recursion limit
         node, guide, child_prefix = stack.pop()
-        out.append(guide + label(node))
+        out.append((guide, node))
         for i, child in reversed(list(enumerate(node.children))):
             last = i == len(node.children) - 1
             stack.append((child, child_prefix + ("└── " if last else "├── "),
                           child_prefix + ("    " if last else "│   ")))
     return out
+
+
+def tree_lines(roots: list[Node]) -> list[str]:
+    """The tree as plain text, one version a line, with box-drawing guides."""
+    return [guide + label(node) for guide, node in tree_rows(roots)]
 
 
 def tree_dict(roots: list[Node]) -> list[dict[str, Any]]:
@@ -208,20 +213,3 @@ def tree_dict(roots: list[Node]) -> list[dict[str, Any]]:
         }
 
     return [one(root) for root in roots]
-
-
-def rich_tree(roots: list[Node]):
-    from rich.text import Text
-    from rich.tree import Tree
-
-    top = Tree("versions", guide_style="dim")
-
-    def add(parent, node: Node) -> None:
-        style = "dim" if node.run is None else ""
-        branch = parent.add(Text(label(node), style=style))
-        for child in node.children:
-            add(branch, child)
-
-    for root in roots:
-        add(top, root)
-    return top
