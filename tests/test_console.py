@@ -95,3 +95,56 @@ def test_a_run_piped_to_a_file_is_quiet_and_verbose_is_not(run_cli, corpus):
     loud = run_cli(*args, "verbose=true")
     assert loud.returncode == 0, loud.stderr
     assert "{'loss'" in loud.stdout
+
+
+def test_a_repeated_library_warning_is_said_once():
+    import logging
+
+    from harness.train.console import _Once
+
+    once = _Once()
+    record = logging.LogRecord("transformers", logging.WARNING, __file__, 1, "slow tokenizer", None, None)
+    info = logging.LogRecord("transformers", logging.INFO, __file__, 1, "step", None, None)
+    assert once.filter(record) and not once.filter(record)
+    assert once.filter(info) and once.filter(info)  # only warnings are deduplicated
+
+
+class _Handler:
+    def __init__(self, callbacks):
+        self.callbacks = list(callbacks)
+
+
+class _Trainer:
+    """The two Trainer methods install() uses."""
+
+    def __init__(self, *callbacks):
+        self.callback_handler = _Handler(callbacks)
+
+    def remove_callback(self, kind):
+        self.callback_handler.callbacks = [c for c in self.callback_handler.callbacks if not isinstance(c, kind)]
+
+    def add_callback(self, callback):
+        self.callback_handler.callbacks.append(callback)
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_install_replaces_trainers_printing_unless_verbose(verbose):
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    from harness.train.console import install
+
+    trainer = _Trainer(PrinterCallback(), ProgressCallback())
+    install(trainer, "3.4", 32, verbose=verbose)
+    kinds = [type(c) for c in trainer.callback_handler.callbacks]
+    assert kinds == ([PrinterCallback] if verbose else []) + [ConsoleCallback]
+
+
+@pytest.mark.slow
+def test_every_job_of_a_sweep_gets_its_own_display(run_cli, corpus):
+    from tests.tiny import tiny_cli_args
+
+    done = run_cli("-m", *tiny_cli_args(None, corpus, "train.max_steps=2", "train.learning_rate=1e-3,1e-4"))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line for line in lines if line.startswith("training ")] == ["training 1.0: 2 steps", "training 1.1: 2 steps"]
+    assert sum(line.startswith("trained 1.") for line in lines) == 2
