@@ -144,3 +144,13 @@ def test_numbers_are_never_shortened():
     fitted = render.fit(grid, 30, render.RICH_GAP)
     assert fitted.rows[0][1] == "123456.7890" and render.cell_text(fitted.rows[0][0]).count("…") == 1
     assert all(NUMBER.match(render.cell_text(row[1])) for row in fitted.rows)
+
+
+def test_log_text_is_escaped_not_interpreted():
+    grid = render.Grid(columns=[render.Column("[red]3.4"), render.Column("value")],
+                       rows=[["a|b", "<script>x</script> **bold**"]])
+    doc = render.Document("t", [grid, render.Lines(title="commands", lines=["echo ```x```"], kind="code")])
+    md = render.to_markdown(doc)
+    assert "a\\|b" in md and "&lt;script>" in md and "\\*\\*bold\\*\\*" in md and "<script>" not in md
+    assert "````\necho ```x```\n````" in md  # the fence outlasts any backticks inside
+    assert "[red]3.4" in render.to_rich_text(doc, width=80)  # a version that looks like markup prints as is

@@ -16,6 +16,7 @@ width is given; rich output piped, or with `--wide`, is not fitted either.
 from __future__ import annotations
 
 import io
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -140,13 +141,15 @@ def fit(grid: Grid, width: int | None, gap: int, indent: int = 0) -> Fitted:
             hidden.append(grid.columns[i])
         widths = dict(natural)
         excess = total(widths) - width
-        while excess > 0:  # take a column at a time off the widest text column still above its minimum
-            shrinkable = [i for i in indices if widths[i] > minimum[i]]
+        while excess > 0:  # narrow the widest text column, down to the next widest or its minimum
+            shrinkable = sorted((i for i in indices if widths[i] > minimum[i]), key=lambda i: -widths[i])
             if not shrinkable:
                 break
-            widest = max(shrinkable, key=lambda i: widths[i])
-            widths[widest] -= 1
-            excess -= 1
+            widest = shrinkable[0]
+            floor = max(minimum[widest], widths[shrinkable[1]] if len(shrinkable) > 1 else 0)
+            cut = min(excess, widths[widest] - floor) or 1
+            widths[widest] -= cut
+            excess -= cut
     else:
         widths = natural
     columns = [grid.columns[i] for i in indices]
@@ -220,8 +223,9 @@ def _room(label: str, width: int | None, used: int) -> str:
 
 
 def md_escape(text: str) -> str:
-    """Log text is data: a `|` must not split a cell, nor `*` start emphasis."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
+    """Log text is data: a `|` must not split a cell, `*` start emphasis, nor `<` open an HTML tag."""
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
+    return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
 def to_markdown(doc: Document) -> str:
@@ -239,9 +243,11 @@ def to_markdown(doc: Document) -> str:
 def _markdown_block(block) -> list[str]:
     if isinstance(block, Lines):
         if block.kind == "code":
-            return ["```", *block.lines, "```"]
+            fence = "`" * max(3, 1 + max((len(run) for line in block.lines for run in re.findall(r"`+", line)),
+                                         default=0))  # longer than any run of backticks inside
+            return [fence, *block.lines, fence]
         prefix = "> " if block.kind == "quote" else "- "
-        return [prefix + (line if block.kind == "quote" else md_escape(line)) for line in block.lines]
+        return [prefix + md_escape(line) for line in block.lines]
     if isinstance(block, Tree):
         return ["```", *(guide + label for guide, label, _ in block.rows), "```"]
     fitted = fit(block, None, TEXT_GAP)
@@ -335,7 +341,8 @@ def _rich_grid(grid: Grid, console, width: int | None) -> None:
         table.add_column(width=0)
     for column, size in zip(fitted.columns, fitted.widths):
         bounds = {} if column.wrap else {"min_width": size, "max_width": size}
-        table.add_column(column.header, justify="right" if column.numeric else "left", style=column.style,
+        header = Text(column.header, style="bold" if grid.header else "")  # a version name is data, not markup
+        table.add_column(header, justify="right" if column.numeric else "left", style=column.style,
                          no_wrap=not column.wrap, overflow="fold" if column.wrap else "ellipsis", **bounds)
     for row in fitted.rows:
         cells = [Text(cell_text(cell), style=_style(cell)) for cell in row]
