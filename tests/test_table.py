@@ -205,6 +205,9 @@ def test_cli_table_formats_and_descending_sort(inputs, capsys):
         assert main(["table", str(inputs / "logs"), "--format", "markdown", *sort, "--columns", "version,eval_loss"]) == 0
         out = capsys.readouterr().out
         assert [r["version"] for r in md_rows(out)] == ["3.6", "3.4", "3.8", "3.5", "3.7"]
+    with pytest.raises(SystemExit) as stopped:  # argparse reads `-eval_loss` as an option: the error says what to write
+        main(["table", str(inputs / "logs"), "--sort", "-eval_loss"])
+    assert stopped.value.code == 2 and "--sort=-VALUE" in capsys.readouterr().err
     assert main(["table", str(inputs / "logs"), "--format", "csv", "--where", "status=stale"]) == 0
     captured = capsys.readouterr()
     assert captured.out.count("\n") == 2 and "warning: 3.6" in captured.err

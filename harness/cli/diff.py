@@ -25,7 +25,7 @@ from harness.errors import UserError
 # Always compared, though never ranked: what a change cost.
 COSTS = ("train_runtime", "train_samples_per_second", "peak_memory_mb")
 _FIRST = ("train_loss", "eval_loss", "eval_accuracy", "perplexity")
-_NOT_CONFIG = ("version",)  # differs by definition: it is in the header
+_NOT_CONFIG = ("version", "verbose")  # the version is in the header; verbose changes only the console
 
 
 def register(subparsers) -> None:
