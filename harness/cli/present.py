@@ -9,8 +9,8 @@ from typing import Any
 MISSING = "—"
 
 
-def text(value: Any, limit: int | None = None) -> str:
-    """One line of text for any value a log holds; None is `—`."""
+def text(value: Any) -> str:
+    """One line of text for any value a log holds; None is `—` (renderers shorten it to fit, not this)."""
     if value is None:
         return MISSING
     if isinstance(value, bool):
@@ -21,8 +21,6 @@ def text(value: Any, limit: int | None = None) -> str:
         out = json.dumps(plain(value), ensure_ascii=False, separators=(", ", ": "))
     else:
         out = " ".join(str(value).split())
-    if limit is not None and len(out) > limit:
-        out = out[: limit - 1] + "…"
     return out
 
 

@@ -197,7 +197,7 @@ def document(doc: dict) -> render.Document:
     blocks.append(_kv("lineage", [("chain", _lineage_line(doc)),
                                   ("children", ", ".join(children) if children else "(none among the inputs)")]))
     if doc["hyperparameters"]:
-        blocks.append(_kv("hyper-parameters", [(k, text(v, None)) for k, v in doc["hyperparameters"].items()]))
+        blocks.append(_kv("hyper-parameters", [(k, text(v)) for k, v in doc["hyperparameters"].items()]))
     for split in ("train", "eval"):
         metrics = doc[f"{split}_metrics"]
         if metrics:
@@ -205,14 +205,14 @@ def document(doc: dict) -> render.Document:
     blocks.append(_kv("summary", _summary_pairs(doc)))
     for name in ("data", "model", "environment"):
         if doc[name]:
-            pairs = _data_pairs(doc[name]) if name == "data" else [(k, text(v, None)) for k, v in doc[name].items()]
+            pairs = _data_pairs(doc[name]) if name == "data" else [(k, text(v)) for k, v in doc[name].items()]
             blocks.append(_kv(name, pairs))
     samples = []
     for item in doc["samples"]:
         if isinstance(item, dict):
             who = f" [{item['version']}]" if item.get("version") else ""
-            samples.append((f"prompt{who}", text(item.get("prompt"), None)))
-            samples.append(("output", text(item.get("output"), None)))
+            samples.append((f"prompt{who}", text(item.get("prompt"))))
+            samples.append(("output", text(item.get("output"))))
     if samples:
         blocks.append(_kv("samples", samples, wrap=True))  # prose: folded, never cut
     problems = ([f"error: {e}" for e in doc["errors"]] + [f"warning: {w}" for w in doc["warnings"]]
