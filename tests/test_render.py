@@ -84,13 +84,18 @@ def test_narrower_terminals_hide_more_and_wide_hides_nothing(inputs):
     assert "hidden" not in full and "peak mem (MB)" in full and "samples/s" in full
 
 
-def test_empty_columns_are_dropped_and_chosen_columns_are_not_hidden(inputs):
+def test_empty_columns_are_dropped_and_chosen_columns_hidden_only_when_they_cannot_fit(inputs):
     table = _table(inputs, columns="version,eval_loss,peak_memory_mb,notes")
-    lines = _printed(table_document(table, chosen=True), 80)
+    lines = _printed(table_document(table), 80)
     assert "peak mem (MB)" in lines[0] and "notes" in lines[0]
     assert not any("hidden" in line for line in lines)
     empty = _table(inputs, columns="version,eval_loss,eval_f1", where=["version=3.4"])
-    assert "eval_f1" not in _printed(table_document(empty, chosen=True), 120)[0]
+    assert "eval_f1" not in _printed(table_document(empty), 120)[0]
+    many = _table(inputs, columns="version,model,learning_rate,train_loss,eval_loss,eval_accuracy,perplexity")
+    lines = _printed(table_document(many), 60)
+    assert all(len(line) <= 60 for line in lines) and _cells(lines[0])[-1] == "eval_accuracy"
+    assert "2 columns hidden to fit 60 columns: model, perplexity (--wide shows all, --columns A,B,... picks)" in (
+        re.sub(r"\s+", " ", " ".join(lines)))
 
 
 def test_long_values_lose_their_middle():

@@ -229,7 +229,7 @@ def _metrics_grid(doc: dict, a: str, b: str) -> render.Grid:
         style = _VERDICT_STYLE.get(verdict, "")
         rows.append([row["metric"], va, vb, render.Cell(delta, style), render.Cell(rel, style),
                      render.Cell(verdict, style)])
-    return render.Grid(title="metrics", columns=columns, rows=rows, hint="--wide")
+    return render.Grid(title="metrics", columns=columns, rows=rows, hint="--wide shows all")
 
 
 def document(doc: dict) -> render.Document:

@@ -52,7 +52,7 @@ class Grid(Block):
     columns: list[Column]
     rows: list[list]  # each cell a str or a Cell
     header: bool = True  # False: a key/value list ("key: value" in text)
-    hint: str = ""  # how to see hidden columns, e.g. "--columns A,B or --wide"
+    hint: str = ""  # how to see hidden columns, e.g. "--wide shows all, --columns A,B,... picks"
 
 
 @dataclass(kw_only=True)
@@ -168,7 +168,7 @@ def hidden_line(grid: Grid, fitted: Fitted, width: int) -> str | None:
     if not fitted.hidden:
         return None
     names = ", ".join(c.key or c.header for c in fitted.hidden)
-    how = f"; to see them: {grid.hint}" if grid.hint else ""
+    how = f" ({grid.hint})" if grid.hint else ""
     count = len(fitted.hidden)
     return f"{count} column{'s' if count > 1 else ''} hidden to fit {width} columns: {names}{how}"
 

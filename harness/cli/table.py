@@ -90,7 +90,7 @@ def run_table(args) -> int:
                         parse_warnings=warnings)
     table.warnings[:0] = review(table.runs)  # remarks about the rows shown, then the files' problems
     if args.format == "rich":
-        render.to_rich(table_document(table, chosen=bool(args.columns)), render.stdout_console(args.wide))
+        render.to_rich(table_document(table), render.stdout_console(args.wide))
         return 0
     sys.stdout.write(render_format(table, args.format))
     if args.format == "csv":
@@ -107,17 +107,14 @@ def _rank(key: str) -> int:
     return len(HIDE_ORDER) - position + (1 if key != base else 0)  # a Δ column goes just before its metric
 
 
-def table_document(table, chosen: bool = False) -> render.Document:
-    """The comparison table as a document: best values bold green, warnings under it.
-
-    `chosen`: the user picked the columns with --columns, so none is hidden (values are still shortened)."""
+def table_document(table) -> render.Document:
+    """The comparison table as a document: best values bold green, warnings under it."""
     from harness.compare.table import format_cell
 
-    columns = [render.Column(c.header, key=c.key, numeric=c.numeric, rank=0 if chosen else _rank(c.key))
-               for c in table.columns]
+    columns = [render.Column(c.header, key=c.key, numeric=c.numeric, rank=_rank(c.key)) for c in table.columns]
     rows = [[render.Cell(format_cell(c, row.get(c.key)), "bold green" if (i, c.key) in table.best else "")
              for c in table.columns] for i, row in enumerate(table.rows)]
-    grid = render.Grid(columns=columns, rows=rows, hint="--wide shows every column, --columns A,B,... picks them")
+    grid = render.Grid(columns=columns, rows=rows, hint="--wide shows all, --columns A,B,... picks")
     blocks: list = [grid]
     if table.warnings:
         blocks.append(render.Lines(lines=[f"warning: {w}" for w in table.warnings], style="yellow"))
