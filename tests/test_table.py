@@ -118,6 +118,8 @@ def test_sort_and_where(inputs):
     ({"where": ["learning_rate ~ 1"]}, "bad --where"),
     ({"where": ["nope=1"]}, "unknown column nope"),
     ({"sort": "-nope"}, "unknown --sort column nope"),
+    ({"sort": "nope:desc"}, "unknown --sort column nope"),
+    ({"sort": "eval_loss:down"}, "the direction after ':' is asc or desc"),
 ])
 def test_bad_options_are_user_errors(inputs, kwargs, message):
     with pytest.raises(UserError, match=message):
