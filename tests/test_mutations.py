@@ -9,7 +9,9 @@ import logfixtures as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.compare.formats import FORMATS, render
+from harness.cli.render import to_rich_text
+from harness.cli.table import table_document
+from harness.compare.formats import TEXT_FORMATS, render
 from harness.compare.load import load_runs
 from harness.compare.review import review
 from harness.compare.table import build_table
@@ -59,8 +61,9 @@ def render_all(tmp_path):
         return warnings
     table = build_table(runs, parse_warnings=warnings, baseline=runs[0].version, sort="-eval_loss")
     table.warnings[:0] = review(table.runs)
-    for fmt in FORMATS:
+    for fmt in TEXT_FORMATS:
         assert render(table, fmt)
+    assert to_rich_text(table_document(table), width=80)
     return warnings
 
 

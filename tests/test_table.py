@@ -10,8 +10,10 @@ import logfixtures as F
 import pytest
 
 from harness.cli.main import main
+from harness.cli.render import to_rich_text
+from harness.cli.table import table_document
 from harness.compare import lineage
-from harness.compare.formats import render, render_rich
+from harness.compare.formats import render
 from harness.compare.load import load_runs
 from harness.compare.review import review
 from harness.compare.table import build_table
@@ -116,6 +118,8 @@ def test_sort_and_where(inputs):
     ({"where": ["learning_rate ~ 1"]}, "bad --where"),
     ({"where": ["nope=1"]}, "unknown column nope"),
     ({"sort": "-nope"}, "unknown --sort column nope"),
+    ({"sort": "nope:desc"}, "unknown --sort column nope"),
+    ({"sort": "eval_loss:down"}, "the direction after ':' is asc or desc"),
 ])
 def test_bad_options_are_user_errors(inputs, kwargs, message):
     with pytest.raises(UserError, match=message):
@@ -165,9 +169,9 @@ def test_latex_and_html_escape_and_highlight(inputs):
 
 def test_rich_rendering_at_fixed_width(inputs):
     table = table_for(inputs, columns="version,eval_loss,status")
-    text = render_rich(table, width=100)
+    text = to_rich_text(table_document(table), width=100)
     assert "version" in text and "0.6931" in text and "stale" in text and "warning: 2.3" in text
-    assert render_rich(table, width=100) == text
+    assert to_rich_text(table_document(table), width=100) == text
 
 
 # ---- lineage ----
@@ -198,11 +202,14 @@ def test_lineage_missing_parent_and_cycle(tmp_path):
 # ---- the commands ----
 
 
-def test_cli_table_formats_and_dash_sort(inputs, capsys):
-    assert main(["table", str(inputs / "logs"), "--format", "markdown", "--sort", "-eval_loss",
-                 "--columns", "version,eval_loss"]) == 0
-    out = capsys.readouterr().out
-    assert [r["version"] for r in md_rows(out)] == ["3.6", "3.4", "3.8", "3.5", "3.7"]
+def test_cli_table_formats_and_descending_sort(inputs, capsys):
+    for sort in (["--sort=-eval_loss"], ["--sort", "eval_loss:desc"]):
+        assert main(["table", str(inputs / "logs"), "--format", "markdown", *sort, "--columns", "version,eval_loss"]) == 0
+        out = capsys.readouterr().out
+        assert [r["version"] for r in md_rows(out)] == ["3.6", "3.4", "3.8", "3.5", "3.7"]
+    with pytest.raises(SystemExit) as stopped:  # argparse reads `-eval_loss` as an option: the error says what to write
+        main(["table", str(inputs / "logs"), "--sort", "-eval_loss"])
+    assert stopped.value.code == 2 and "--sort=-VALUE" in capsys.readouterr().err
     assert main(["table", str(inputs / "logs"), "--format", "csv", "--where", "status=stale"]) == 0
     captured = capsys.readouterr()
     assert captured.out.count("\n") == 2 and "warning: 3.6" in captured.err

@@ -16,8 +16,7 @@ import sys
 from pathlib import Path
 
 from harness.cli.generate import add_sampling_arguments, read_prompts
-from harness.cli.table import print_table
-from harness.compare.formats import FORMATS
+from harness.cli.table import FORMATS, print_table
 from harness.errors import UserError
 from harness.train import sampling as sampler
 

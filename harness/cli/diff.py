@@ -17,14 +17,15 @@ import argparse
 import sys
 from typing import Any
 
-from harness.cli.present import MISSING, aligned, dumps, number, text
+from harness.cli import options, render
+from harness.cli.present import MISSING, dumps, number, text
 from harness.compare import lookup
 from harness.errors import UserError
 
 # Always compared, though never ranked: what a change cost.
 COSTS = ("train_runtime", "train_samples_per_second", "peak_memory_mb")
 _FIRST = ("train_loss", "eval_loss", "eval_accuracy", "perplexity")
-_NOT_CONFIG = ("version",)  # differs by definition: it is in the header
+_NOT_CONFIG = ("version", "verbose")  # the version is in the header; verbose changes only the console
 
 
 def register(subparsers) -> None:
@@ -32,27 +33,23 @@ def register(subparsers) -> None:
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("a", metavar="A", help="a version (or a file that holds one run)")
     parser.add_argument("b", metavar="B", help="the version to compare with A")
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="more inputs besides the logs directory: notebooks, Trainer stdout, output dirs")
-    lookup.add_input_options(parser)
-    parser.add_argument("--format", choices=("rich", "text", "json"), default="rich",
+    options.add_inputs(parser)
+    parser.add_argument("--format", choices=("rich", "text", "markdown", "json"), default="rich",
                         help="output format (default: rich; text is plain and deterministic)")
+    render.add_wide_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    extra = [*args.paths, *args.sources, *lookup.split_specs([args.a, args.b])[1]]
-    inputs = lookup.load(args.logs_dir, list(dict.fromkeys(extra)), args.stale_after, args.use_cache)
+    inputs = options.load(args, lookup.split_specs([args.a, args.b])[1])
     a, b = lookup.pick(args.a, inputs), lookup.pick(args.b, inputs)
     if a is b:
         raise UserError(f"{args.a} and {args.b} are the same run ({a.where})")
     doc = compare(a, b)
     if args.format == "json":
         sys.stdout.write(dumps(doc))
-    elif args.format == "text":
-        sys.stdout.write(render_text(doc))
     else:
-        render_rich(doc)
+        render.write(document(doc), args.format, wide=args.wide)
     return 0
 
 
@@ -207,11 +204,6 @@ def _origin(side: dict) -> str:
     return f"{side['source']} ({side['source_kind']}, {side['status'] or 'status unknown'})"
 
 
-def _header(doc: dict) -> list[str]:
-    a, b = doc["a"], doc["b"]
-    return [f"diff {a['version']} -> {b['version']}", *aligned([(f"{s['version']}:", _origin(s)) for s in (a, b)])]
-
-
 def _sections(doc: dict):
     """(name, title, status, rows) of each section to show: status is set when it is shown as one line only."""
     for name, title in _TITLES.items():
@@ -223,71 +215,41 @@ def _sections(doc: dict):
         yield name, title, status, doc["sections"][name]
 
 
-def _config_count(doc: dict, name: str, rows: list) -> str:
-    return f" ({len(rows)} of {doc['config_keys']} keys differ)" if name == "config" else ""
+_VERDICT_STYLE = {"better": "green", "worse": "red"}
 
 
-def render_text(doc: dict) -> str:
-    a, b = doc["a"]["version"], doc["b"]["version"]
-    lines = _header(doc)
-    for name, title, status, rows in _sections(doc):
-        if status is not None:
-            lines.append(f"{title}: {status}")
-            continue
-        lines.append(f"{title}:{_config_count(doc, name, rows)}")
-        lines += aligned([("key", a, b)] + [(r["key"], text(r["a"], 60), text(r["b"], 60)) for r in rows])
-    if doc["notes"]:
-        lines.append("notes:")
-        lines += aligned([(a + ":", text(doc["notes"]["a"], 100)), (b + ":", text(doc["notes"]["b"], 100))])
-    if doc["metrics"]:
-        lines.append("metrics:")
-        lines += aligned([("metric", a, b, "Δ", "rel.", "")]
-                         + [(row["metric"], *_metric_cells(row)) for row in doc["metrics"]])
-    else:
-        lines.append("metrics: none recorded")
-    return "\n".join(line.rstrip() for line in lines) + "\n"
-
-
-def render_rich(doc: dict, console=None) -> None:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    from harness.cli.present import console as make_console
-
-    console = console or make_console()
-    a, b = doc["a"]["version"], doc["b"]["version"]
-    console.rule(Text(f"diff {a} -> {b}", style="bold"))
-    for side in (doc["a"], doc["b"]):
-        console.print(Text.assemble((f"  {side['version']}: ", "bold"), _origin(side)))
-    for name, title, status, rows in _sections(doc):
-        if status is not None:
-            console.print(Text.assemble((title, "bold"), f": {status}", style="dim" if name != "config" else ""))
-            continue
-        table = Table(title=f"{title}{_config_count(doc, name, rows)}", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-                      show_edge=False, padding=(0, 1), pad_edge=False)
-        table.add_column("key", style="cyan", no_wrap=True)
-        table.add_column(a, overflow="fold")
-        table.add_column(b, overflow="fold")
-        for row in rows:
-            table.add_row(row["key"], text(row["a"], 60), text(row["b"], 60))
-        console.print(table)
-    if doc["notes"]:
-        console.print(Text("notes", style="bold"))
-        for side in ("a", "b"):
-            console.print(Text(f"  {doc[side]['version']}: {text(doc['notes'][side], 100)}"), overflow="fold")
-    if not doc["metrics"]:
-        console.print(Text("metrics: none recorded", style="dim"))
-        return
-    table = Table(title="metrics", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1),
-                  show_edge=False, pad_edge=False)
-    table.add_column("metric", style="cyan", no_wrap=True)
-    for header in (a, b, "Δ", "rel."):
-        table.add_column(header, justify="right")
-    table.add_column("")
+def _metrics_grid(doc: dict, a: str, b: str) -> render.Grid:
+    # Hidden first on a narrow terminal: the relative change, then the absolute one.
+    columns = [render.Column("metric", style="cyan"), render.Column(a, numeric=True), render.Column(b, numeric=True),
+               render.Column("Δ", key="delta", numeric=True, rank=1),
+               render.Column("rel.", key="relative", numeric=True, rank=2), render.Column("")]
+    rows = []
     for row in doc["metrics"]:
         va, vb, delta, rel, verdict = _metric_cells(row)
-        colour = {"better": "green", "worse": "red"}.get(verdict, "")
-        table.add_row(row["metric"], va, vb, Text(delta, style=colour), Text(rel, style=colour),
-                      Text(verdict, style=colour))
-    console.print(table)
+        style = _VERDICT_STYLE.get(verdict, "")
+        rows.append([row["metric"], va, vb, render.Cell(delta, style), render.Cell(rel, style),
+                     render.Cell(verdict, style)])
+    return render.Grid(title="metrics", columns=columns, rows=rows, hint="--wide shows all")
+
+
+def document(doc: dict) -> render.Document:
+    """What `diff` prints, as a document any renderer draws."""
+    a, b = doc["a"]["version"], doc["b"]["version"]
+    origins = render.Grid(header=False, rows=[[s["version"], _origin(s)] for s in (doc["a"], doc["b"])],
+                          columns=[render.Column("version", style="bold"), render.Column("source")])
+    blocks: list = [origins]
+    for name, title, status, rows in _sections(doc):
+        if status is not None:
+            blocks.append(render.Lines(title=title, subtitle=status))
+            continue
+        count = f"({len(rows)} of {doc['config_keys']} keys differ)" if name == "config" else ""
+        blocks.append(render.Grid(title=title, subtitle=count, rows=[[r["key"], text(r["a"]), text(r["b"])] for r in rows],
+                                  columns=[render.Column("key", style="cyan"), render.Column(a), render.Column(b)]))
+    if doc["notes"]:
+        blocks.append(render.Grid(title="notes", header=False, columns=[render.Column("version"), render.Column("notes")],
+                                  rows=[[doc[side]["version"], text(doc["notes"][side])] for side in ("a", "b")]))
+    if doc["metrics"]:
+        blocks.append(_metrics_grid(doc, a, b))
+    else:
+        blocks.append(render.Lines(title="metrics", subtitle="none recorded"))
+    return render.Document(f"diff {a} -> {b}", blocks)

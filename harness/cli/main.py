@@ -6,6 +6,7 @@ Each module exposes `register(subparsers)`, which adds its parser and sets `func
 
 import argparse
 import importlib
+import re
 import sys
 
 from harness.errors import UserError, report
@@ -24,8 +25,20 @@ COMMANDS = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse takes the `-eval_loss` of `--sort -eval_loss` for an option: say how to write such a value.
+
+    (The subcommands' parsers are made with this class too: add_subparsers uses the parent's class.)"""
+
+    def error(self, message):
+        match = re.fullmatch(r"argument (--[\w-]+)(?:/\S+)?: expected one argument", message)
+        if match:
+            message += f" (a value that starts with '-' goes after '=': {match.group(1)}=-VALUE)"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m harness",
         description="Compare, inspect, plot, reproduce and sample the versions in logs/ (and other training logs).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -31,6 +31,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.cli import options
 from harness.cli.present import number
 from harness.compare import lookup
 from harness.compare.records import Run, version_key
@@ -47,7 +48,7 @@ def register(subparsers) -> None:
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("items", nargs="*", metavar="VERSION|PATH",
                         help="versions to plot, and files or directories whose runs are all plotted")
-    lookup.add_input_options(parser)
+    options.add_inputs(parser, paths_help=None)
     parser.add_argument("--metric", default="loss", help="a key of the periodic log lines (default: loss)")
     parser.add_argument("--x", default="step", metavar="step|epoch|NAME",
                         help="x axis of the curves: step (default; falls back to epoch, then line index, where steps "
@@ -367,7 +368,7 @@ def run(args) -> int:
                         "(e.g. --y train_loss,train_runtime); curves take --x step or --x epoch")
     metrics = _metrics(args.y) if args.y is not None else []
     _, path_items = lookup.split_specs(args.items)
-    inputs = lookup.load(args.logs_dir, list(dict.fromkeys([*path_items, *args.sources])), args.stale_after, args.use_cache)
+    inputs = options.load(args, path_items)
     runs = select(args.items, inputs, path_items)
     if not runs:
         raise UserError(f"no runs found in {inputs.describe()}")

@@ -1,17 +1,16 @@
-"""Small helpers `show` and `diff` share: values as short text, JSON-safe values, rich-or-plain output."""
+"""Small helpers `show` and `diff` share: values as one line of text, JSON-safe values, numbers."""
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 from typing import Any
 
 MISSING = "—"
 
 
-def text(value: Any, limit: int | None = 80) -> str:
-    """One line of text for any value a log holds; None is `—`."""
+def text(value: Any) -> str:
+    """One line of text for any value a log holds; None is `—` (renderers shorten it to fit, not this)."""
     if value is None:
         return MISSING
     if isinstance(value, bool):
@@ -22,8 +21,6 @@ def text(value: Any, limit: int | None = 80) -> str:
         out = json.dumps(plain(value), ensure_ascii=False, separators=(", ", ": "))
     else:
         out = " ".join(str(value).split())
-    if limit is not None and len(out) > limit:
-        out = out[: limit - 1] + "…"
     return out
 
 
@@ -48,24 +45,3 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
-
-
-def aligned(pairs: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
-    """Rows of cells as left-aligned columns (the last column is not padded)."""
-    if not pairs:
-        return []
-    widths = [max(len(row[i]) for row in pairs) for i in range(len(pairs[0]) - 1)]
-    lines = []
-    for row in pairs:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]
-        lines.append((indent + "  ".join(cells)).rstrip())
-    return lines
-
-
-def console():
-    """A rich Console for stdout: the terminal's width, or wide enough not to wrap when piped."""
-    from rich.console import Console
-
-    if sys.stdout.isatty():
-        return Console()
-    return Console(width=160)

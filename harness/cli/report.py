@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from harness.cli.table import _add_inputs, _allow_dash_values, _load, _no_runs
+from harness.cli import options
+from harness.cli.table import PATHS_HELP, load_runs_of, no_runs
 from harness.errors import UserError
 
 DEFAULT_OUT = "report.html"
@@ -25,12 +26,11 @@ DEFAULT_OUT = "report.html"
 def register(subparsers) -> None:
     parser = subparsers.add_parser("report", help="one self-contained HTML page: table, lineage, diffs, curves, samples",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_inputs(parser)
+    options.add_inputs(parser, PATHS_HELP)
     parser.add_argument("--baseline", metavar="VERSION", help="add deltas against this version's row")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="FILE", help=f"page to write (default: {DEFAULT_OUT})")
     parser.add_argument("--title", default="Training report", help="page title (default: Training report)")
     parser.set_defaults(func=run)
-    _allow_dash_values(parser)
 
 
 def build_page(args, runs, warnings) -> tuple[str, int]:
@@ -48,9 +48,9 @@ def build_page(args, runs, warnings) -> tuple[str, int]:
 
 
 def run(args) -> int:
-    runs, warnings = _load(args)
+    runs, warnings = load_runs_of(args)
     if not runs:
-        return _no_runs(args, warnings)
+        return no_runs(args, warnings)
     text, versions = build_page(args, runs, warnings)
     directory = os.path.dirname(args.out)
     try:

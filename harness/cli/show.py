@@ -16,31 +16,26 @@ import os
 import sys
 from typing import Any
 
-from harness.cli.present import MISSING, aligned, dumps, text
+from harness.cli import options, render
+from harness.cli.present import MISSING, dumps, text
 from harness.compare import lookup
 from harness.errors import UserError
-from harness.markup import markdown_text
-
-SECTION_ORDER = ("run", "notes", "commands", "lineage", "hyper-parameters", "train metrics", "eval metrics",
-                 "summary", "data", "environment", "samples", "bench", "warnings")
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("show", help="one version in full: config, environment, metrics, lineage",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("version", metavar="VERSION", help="a version (or a file that holds one run)")
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="more inputs besides the logs directory: notebooks, Trainer stdout, output dirs")
-    lookup.add_input_options(parser)
+    options.add_inputs(parser)
     parser.add_argument("--format", choices=("rich", "text", "json", "markdown"), default="rich",
                         help="output format (default: rich)")
+    render.add_wide_option(parser)
     parser.add_argument("--config", action="store_true", help="print only the full resolved config, as YAML")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    inputs = lookup.load(args.logs_dir, [*args.paths, *args.sources, *lookup.split_specs([args.version])[1]],
-                         args.stale_after, args.use_cache)
+    inputs = options.load(args, lookup.split_specs([args.version])[1])
     record = lookup.pick(args.version, inputs)
     if args.config:
         sys.stdout.write(config_yaml(record))
@@ -48,12 +43,8 @@ def run(args) -> int:
     doc = describe(record, inputs)
     if args.format == "json":
         sys.stdout.write(dumps(doc))
-    elif args.format == "markdown":
-        sys.stdout.write(render_markdown(doc))
-    elif args.format == "text":
-        sys.stdout.write(render_text(doc))
     else:
-        render_rich(doc)
+        render.write(document(doc), args.format, wide=args.wide)
     return 0
 
 
@@ -186,49 +177,71 @@ def _summary_pairs(doc: dict) -> list[tuple[str, str]]:
     return pairs
 
 
-def sections(doc: dict) -> list[tuple[str, str, list]]:
-    """(title, kind, rows): kind `kv` has (key, value) rows, `lines` has text lines."""
+def _kv(title: str, pairs: list[tuple[str, str]], wrap: bool = False) -> render.Grid:
+    return render.Grid(title=title, header=False, rows=[list(p) for p in pairs],
+                       columns=[render.Column("key", style="dim"), render.Column("value", wrap=wrap)])
+
+
+def document(doc: dict) -> render.Document:
+    """What `show` prints, as a document any renderer draws."""
     header = [("status", text(doc["status"])), ("parent", text(doc["parent"])),
               ("started", text(doc["started"])), ("ended", text(doc["ended"])),
               ("source", f"{doc['source']} ({doc['source_kind']})")]
     header += [("also in", m) for m in doc["merged_from"]]
     header += [("resumed", r) for r in doc["resumed"]]
-    out: list[tuple[str, str, list]] = [("run", "kv", header)]
+    blocks: list = [_kv("run", header)]
     if doc["notes"]:
-        out.append(("notes", "lines", doc["notes"].split("\n")))
+        blocks.append(render.Lines(title="notes", lines=doc["notes"].split("\n"), kind="quote"))
     if doc["commands"]:
-        out.append(("commands", "lines", doc["commands"]))
+        blocks.append(render.Lines(title="commands", lines=doc["commands"], kind="code"))
     children = doc["lineage"]["children"]
-    out.append(("lineage", "kv", [("chain", _lineage_line(doc)),
+    blocks.append(_kv("lineage", [("chain", _lineage_line(doc)),
                                   ("children", ", ".join(children) if children else "(none among the inputs)")]))
     if doc["hyperparameters"]:
-        out.append(("hyper-parameters", "kv", [(k, text(v)) for k, v in doc["hyperparameters"].items()]))
+        blocks.append(_kv("hyper-parameters", [(k, text(v)) for k, v in doc["hyperparameters"].items()]))
     for split in ("train", "eval"):
         metrics = doc[f"{split}_metrics"]
         if metrics:
-            out.append((f"{split} metrics", "kv", [(k, text(v) + _unit(k, v)) for k, v in sorted(metrics.items())]))
-    out.append(("summary", "kv", _summary_pairs(doc)))
-    if doc["data"]:
-        out.append(("data", "kv", _data_pairs(doc["data"])))
-    if doc["model"]:
-        out.append(("model", "kv", [(k, text(v)) for k, v in doc["model"].items()]))
-    if doc["environment"]:
-        out.append(("environment", "kv", [(k, text(v)) for k, v in doc["environment"].items()]))
+            blocks.append(_kv(f"{split} metrics", [(k, text(v) + _unit(k, v)) for k, v in sorted(metrics.items())]))
+    blocks.append(_kv("summary", _summary_pairs(doc)))
+    for name in ("data", "model", "environment"):
+        if doc[name]:
+            pairs = _data_pairs(doc[name]) if name == "data" else [(k, text(v)) for k, v in doc[name].items()]
+            blocks.append(_kv(name, pairs))
     samples = []
     for item in doc["samples"]:
         if isinstance(item, dict):
             who = f" [{item['version']}]" if item.get("version") else ""
-            samples.append((f"prompt{who}", text(item.get("prompt"), None)))
-            samples.append(("output", text(item.get("output"), None)))
+            samples.append((f"prompt{who}", text(item.get("prompt"))))
+            samples.append(("output", text(item.get("output"))))
     if samples:
-        out.append(("samples", "kv", samples))
+        blocks.append(_kv("samples", samples, wrap=True))  # prose: folded, never cut
     if doc.get("bench"):
-        out.append(("bench", "kv", [(variant, _bench_line(entry)) for variant, entry in doc["bench"].items()]))
+        blocks.append(_kv("bench", [(variant, _bench_line(entry)) for variant, entry in doc["bench"].items()]))
     problems = ([f"error: {e}" for e in doc["errors"]] + [f"warning: {w}" for w in doc["warnings"]]
                 + [f"remark: {r}" for r in doc["remarks"]] + [f"parse: {p}" for p in doc["parse_warnings"]])
     if problems:
-        out.append(("warnings", "lines", problems))
+        blocks.append(render.Lines(title="warnings", lines=problems, style="yellow"))
+    status = doc["status"] or "unknown"
+    colour = {"finished": "green", "crashed": "red", "stale": "red", "interrupted": "yellow",
+              "running": "cyan"}.get(status, "white")
+    return render.Document(f"version {doc['version']}", blocks, badge=(f"[{status}]", colour),
+                           markdown_title=f"Version {doc['version']}")
+
+
+def sections(doc: dict) -> list[tuple[str, str, list]]:
+    """The document as [(title, kind, rows)]: kv rows are (key, value), lines are text (the report page)."""
+    out = []
+    for block in document(doc).blocks:
+        if isinstance(block, render.Grid):
+            out.append((block.title, "kv", [tuple(_cell_text(c) for c in row) for row in block.rows]))
+        elif isinstance(block, render.Lines):
+            out.append((block.title, "lines", list(block.lines)))
     return out
+
+
+def _cell_text(cell) -> str:
+    return cell.text if isinstance(cell, render.Cell) else str(cell)
 
 
 _BENCH_SHOWN = (("ms_per_token", "ms/token"), ("ttft_ms", "TTFT ms"), ("tokens_per_s", "tokens/s"),
@@ -241,61 +254,3 @@ def _bench_line(entry: Any) -> str:
     if not isinstance(entry, dict):
         return text(entry)
     return ", ".join(f"{label} {text(entry[key])}" for key, label in _BENCH_SHOWN if entry.get(key) is not None)
-
-
-# ---- renderers ----
-
-
-def render_text(doc: dict) -> str:
-    lines = [f"version {doc['version']}"]
-    for title, kind, rows in sections(doc):
-        lines.append(f"{title}:")
-        if kind == "kv":
-            lines += aligned([(k + ":", v) for k, v in rows])
-        else:
-            lines += [f"  {row}" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _md(value: str) -> str:
-    return markdown_text(value)
-
-
-def render_markdown(doc: dict) -> str:
-    lines = [f"## Version {doc['version']}"]
-    for title, kind, rows in sections(doc):
-        lines += ["", f"### {title[:1].upper() + title[1:]}", ""]
-        if kind == "kv":
-            lines += ["| key | value |", "|---|---|"] + [f"| {_md(k)} | {_md(v)} |" for k, v in rows]
-        elif title == "commands":
-            lines += ["```"] + rows + ["```"]
-        else:
-            lines += [f"> {row}" if title == "notes" else f"- {_md(row)}" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def render_rich(doc: dict, console=None) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from harness.cli.present import console as make_console
-
-    console = console or make_console()
-    status = doc["status"] or "unknown"
-    colour = {"finished": "green", "crashed": "red", "stale": "red", "interrupted": "yellow",
-              "running": "cyan"}.get(status, "white")
-    console.rule(Text.assemble(("version ", "bold"), (doc["version"], "bold"), "  ", (f"[{status}]", colour)))
-    for title, kind, rows in sections(doc):
-        console.print(Text(title, style="bold underline"))
-        if kind == "kv":
-            grid = Table.grid(padding=(0, 2))
-            grid.add_column(width=0)  # the indent
-            grid.add_column(style="dim", no_wrap=True)
-            grid.add_column(overflow="fold")
-            for key, value in rows:
-                grid.add_row("", key, Text(value))
-            console.print(grid)
-        else:
-            style = "yellow" if title == "warnings" else ""
-            for row in rows:
-                console.print(Text("  " + row, style=style), overflow="fold")

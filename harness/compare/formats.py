@@ -1,7 +1,7 @@
-"""A Table as text: markdown, csv, json, latex, html (deterministic, byte for byte), or a rich table.
+"""A Table as text: markdown, csv, json, latex, html (deterministic, byte for byte).
 
-Best values are marked where the format can show it (markdown `**`, latex `\\textbf`, html `<strong>`,
-rich bold); csv and json carry raw values only. Warnings follow the table in each format's own way
+Best values are marked where the format can show it (markdown `**`, latex `\\textbf`, html `<strong>`);
+csv and json carry raw values only. Warnings follow the table in each format's own way
 (csv has no room for them: the caller prints them on stderr).
 """
 
@@ -18,13 +18,10 @@ from harness.compare.table import Column, Table, format_cell
 from harness.markup import markdown_text
 
 TEXT_FORMATS = ("markdown", "csv", "json", "latex", "html")
-FORMATS = ("rich",) + TEXT_FORMATS
 
 
 def render(table: Table, fmt: str) -> str:
-    """Any text format; `rich` renders at a fixed width (for files and tests, not for a terminal)."""
-    if fmt == "rich":
-        return render_rich(table, width=None, color=False)
+    """Any text format (the terminal's rich table is drawn by harness/cli/table.py)."""
     return _RENDERERS[fmt](table)
 
 
@@ -119,37 +116,3 @@ def to_html(table: Table) -> str:
 
 
 _RENDERERS = {"markdown": markdown, "csv": to_csv, "json": to_json, "latex": latex, "html": to_html}
-
-
-def rich_table(table: Table):
-    from rich.table import Table as RichTable
-    from rich.text import Text
-
-    out = RichTable(show_lines=False, header_style="bold")
-    for column in table.columns:
-        out.add_column(column.header, justify="right" if column.numeric else "left", overflow="fold")
-    for row in _cells(table):
-        out.add_row(*(Text(t, style="bold green" if best and t else "") for t, best in row))
-    return out
-
-
-def render_rich(table: Table, width: int | None = None, color: bool = False, console=None) -> str | None:
-    """Print to `console` (a terminal), or return the text at `width` (None: as wide as the table needs)."""
-    from rich.console import Console
-    from rich.measure import Measurement
-    from rich.text import Text
-
-    renderable = rich_table(table)
-    target = console
-    if target is None:
-        probe = Console(width=10_000, file=io.StringIO(), color_system=None)
-        needed = Measurement.get(probe, probe.options, renderable).maximum
-        longest = max((len(w) + len("warning: ") for w in table.warnings), default=0)
-        target = Console(width=width or max(needed, longest, 40), file=io.StringIO(),
-                         color_system="standard" if color else None, force_terminal=color, legacy_windows=False)
-    target.print(renderable)
-    for warning in table.warnings:
-        target.print(Text("warning: " + warning, style="yellow"), overflow="fold")
-    if console is None:
-        return target.file.getvalue()
-    return None

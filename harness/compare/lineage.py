@@ -212,6 +212,11 @@ def tree_lines(roots: list[Node]) -> list[str]:
     return [guide + label(node) for node, guide in walk(roots)]
 
 
+def tree_rows(roots: list[Node]) -> list[tuple[str, Node]]:
+    """Each node with the box-drawing guide in front of it (`│   └── `), one version a row, depth first."""
+    return [(guide, node) for node, guide in walk(roots)]
+
+
 def tree_dict(roots: list[Node]) -> list[dict[str, Any]]:
     def one(node: Node) -> dict[str, Any]:
         run = node.run
@@ -225,20 +230,3 @@ def tree_dict(roots: list[Node]) -> list[dict[str, Any]]:
         }
 
     return [one(root) for root in roots]
-
-
-def rich_tree(roots: list[Node]):
-    from rich.text import Text
-    from rich.tree import Tree
-
-    top = Tree("versions", guide_style="dim")
-
-    def add(parent, node: Node) -> None:
-        style = "dim" if node.run is None else ""
-        branch = parent.add(Text(label(node), style=style))
-        for child in node.children:
-            add(branch, child)
-
-    for root in roots:
-        add(top, root)
-    return top

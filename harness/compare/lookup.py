@@ -8,27 +8,15 @@ holds. Nothing here imports torch, transformers or matplotlib.
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import os
 from dataclasses import dataclass, field
 
 from harness import versions
-from harness.compare.cache import add_option as add_cache_option
 from harness.compare.records import RUNLOG, ParseWarning, Run, version_key
 from harness.errors import UserError
 
 DEFAULT_LOGS_DIR = "logs"
-
-
-def add_input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--logs-dir", default=None, metavar="DIR",
-                        help=f"where the run logs are (default: {DEFAULT_LOGS_DIR}/)")
-    parser.add_argument("--from", dest="sources", action="append", default=[], metavar="PATH",
-                        help="also read this file or directory (notebook, Trainer stdout or output dir); repeatable")
-    add_cache_option(parser)
-    parser.add_argument("--stale-after", type=float, default=30.0, metavar="MINUTES",
-                        help="a `running` run log not written for this long is shown as stale (default 30)")
 
 
 @dataclass

@@ -219,13 +219,17 @@ def parse_where(expressions: list[str] | None, known: list[str]) -> list[Conditi
 
 
 def parse_sort(spec: str | None, known: list[str]) -> list[tuple[str, bool]]:
-    """`-eval_loss,version` -> [('eval_loss', descending), ('version', ascending)]."""
+    """`eval_loss:desc,version` (or `-eval_loss,version`) -> [('eval_loss', descending), ('version', ascending)]."""
     out = []
     for part in (spec or "").split(","):
         part = part.strip()
         if not part:
             continue
-        key, descending = (part[1:], True) if part[0] == "-" else (part.lstrip("+"), False)
+        key, _, direction = part.partition(":")
+        if direction not in ("", "asc", "desc"):
+            raise UserError(f"bad --sort {part!r}: the direction after ':' is asc or desc")
+        descending = direction == "desc" or key.startswith("-")
+        key = key[1:] if key[:1] in "-+" and key[1:] else key
         if key not in known:
             raise UserError(f"unknown --sort column {key}; valid columns: {', '.join(known)}")
         out.append((key, descending))

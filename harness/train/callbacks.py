@@ -1,4 +1,4 @@
-"""Trainer callbacks: the run log's periodic lines, checkpoint completeness, and a rich progress bar."""
+"""Trainer callbacks: the run log's periodic lines and checkpoint completeness (the console: train/console.py)."""
 
 from transformers import TrainerCallback
 
@@ -41,39 +41,3 @@ class CheckpointCallback(TrainerCallback):
         loss_state = {name: getattr(self.trainer, name) for name in LOSS_STATE}
         loss_state["_tr_loss"] = float(self.trainer._tr_loss.item())
         checkpoints.mark_complete(directory, step=state.global_step, loss_state=loss_state)
-
-
-class RichProgressCallback(TrainerCallback):
-    def __init__(self):
-        self.progress = None
-        self.task = None
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        if not state.is_world_process_zero:
-            return
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.progress = Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), TimeRemainingColumn())
-        self.task = self.progress.add_task("train", total=state.max_steps, completed=state.global_step, loss="")
-        self.progress.start()
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if self.progress is not None:
-            self.progress.update(self.task, completed=state.global_step)
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if self.progress is not None and logs and "loss" in logs:
-            self.progress.update(self.task, loss=f"loss {float(logs['loss']):.4f}")
-
-    def on_train_end(self, args, state, control, **kwargs):
-        if self.progress is not None:
-            self.progress.stop()
-            self.progress = None

@@ -61,6 +61,7 @@ SCHEMA = {
     "note": Spec((str, NONE)),
     "plan": Spec((bool,)),
     "allow_changed_data": Spec((bool,)),
+    "verbose": Spec((bool,)),
     "paths": {
         "logs_dir": Spec((str,)),
         "output_root": Spec((str,)),

@@ -282,10 +282,12 @@ def claim_and_setup(plan: Plan, job: Job) -> Session:
 def _setup(session: Session) -> None:
     from transformers import set_seed
 
+    from harness.train.console import quiet_libraries
     from harness.train.environment import resolve_precision
     from harness.train.modeling import build_model, count_parameters, load_tokenizer, tokenizer_identity
 
     plan, cfg = session.plan, session.plan.cfg
+    quiet_libraries(bool(cfg.get("verbose")))
     train_cfg = dict(cfg["train"])
     session.precision, precision_warnings = resolve_precision(train_cfg)
     for warning in precision_warnings:
@@ -345,7 +347,8 @@ def _block_size(requested, model, tokenizer, warnings: list) -> int:
 def _build_trainer(session: Session, model, tokenizer, train_cfg: dict):
     from transformers import Trainer, TrainingArguments, default_data_collator
 
-    from harness.train.callbacks import CheckpointCallback, RichProgressCallback
+    from harness.train import console
+    from harness.train.callbacks import CheckpointCallback
     from harness.train.metrics import compute_metrics, preprocess_logits_for_metrics
 
     data = session.data
@@ -360,9 +363,10 @@ def _build_trainer(session: Session, model, tokenizer, train_cfg: dict):
         model=model, args=args, train_dataset=data.train, eval_dataset=data.eval, processing_class=tokenizer,
         data_collator=default_data_collator, compute_metrics=compute_metrics,
         preprocess_logits_for_metrics=preprocess_logits_for_metrics,
-        callbacks=[checkpoint_callback, RichProgressCallback()],
+        callbacks=[checkpoint_callback],
     )
     checkpoint_callback.trainer = trainer
+    console.install(trainer, session.plan.version, data.block_size, bool(session.plan.cfg.get("verbose")))
     return trainer
 
 
@@ -492,6 +496,7 @@ def lifecycle(session: Session):
                                   "ended": now_iso(), "status": "crashed"})
         raise
     finally:
+        _close_display(session.trainer)
         session.log.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -502,6 +507,14 @@ def _last_words(log, fields: dict) -> None:
     brought us must be the one reported, and the dead writer's free lock tells readers it stopped)."""
     with contextlib.suppress(OSError):
         log.fields(fields)
+
+def _close_display(trainer) -> None:
+    """A live progress bar left running by a crash would keep redrawing over the traceback."""
+    from harness.train.console import ConsoleCallback
+
+    for callback in trainer.callback_handler.callbacks if trainer is not None else ():
+        if isinstance(callback, ConsoleCallback):
+            callback.close()
 
 
 def _main_thread() -> bool:
