@@ -30,6 +30,11 @@ def main(cfg: DictConfig) -> dict:
     except UserError as exc:
         # Exiting here, not raising, keeps Hydra from adding its own "Error executing job" line.
         sys.exit(report(str(exc)))
+    except Exception as exc:
+        system = system_error(exc) if os.environ.get("RUN_CLM_TRACEBACK") != "1" else None
+        if system is None:
+            raise
+        sys.exit(report(system, 1))  # the log already says crashed, with the error
 
 
 def cli() -> int:
@@ -37,6 +42,8 @@ def cli() -> int:
     # From the first moment: a SIGTERM during setup cleans up like Ctrl-C (no claimed, empty log left behind).
     signal.signal(signal.SIGTERM, raise_interrupted)
     wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    if wants_traceback:
+        os.environ["RUN_CLM_TRACEBACK"] = "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let config errors reach us instead of Hydra's multi-line report
     from harness.train.hydra_job import quote_free_text, validate_sweep
 
@@ -48,19 +55,31 @@ def cli() -> int:
         return report(str(exc))
     except KeyboardInterrupt as interrupt:
         return report("interrupted", exit_code(interrupt))
-    except OSError as exc:  # a read-only logs directory, a full disk: the system's words, one line
-        if wants_traceback or exc.strerror is None:
-            raise
-        where = f" ({exc.filename})" if exc.filename else ""
-        return report(f"{exc.strerror}{where}", 1)
     except Exception as exc:
         from harness.train.hydra_job import config_error_message
 
         message = config_error_message(exc)
+        if message is None and not wants_traceback and (system := system_error(exc)):
+            return report(system, 1)  # a read-only logs directory, a full disk: the system's words, one line
         if message is None or wants_traceback:
             raise
         return report(message)
     return 0
+
+
+def system_error(exc: BaseException) -> str | None:
+    """One line for a failure of the machine rather than of our code: an OSError, or a library's wrapper of
+    one (safetensors reports a full disk as `I/O error: ... (os error 28)`); None for anything else."""
+    import re
+
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror + (f" ({seen.filename})" if seen.filename else "")
+        if re.search(r"\(os error \d+\)|No space left on device", str(seen)):
+            return " ".join(str(seen).split())[:300]
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 if __name__ == "__main__":

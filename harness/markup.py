@@ -1,7 +1,6 @@
 """Text from a log, made safe for Markdown: logs are shared data, and GitHub and most viewers render the raw
 HTML a Markdown file holds. One escaper for every Markdown writer (tables, show, samples)."""
 
-import html
 import re
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]|])")  # not `_`: GitHub never reads eval_loss as emphasis
@@ -9,6 +8,6 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]|])")  # not `_`: GitHub never reads 
 
 def markdown_text(text: str) -> str:
     """`<script>` shows as text; `|`, `*`, backticks and brackets are literal; one line."""
-    text = html.escape(str(text), quote=False)
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;")  # `>` alone opens nothing: `3.4 -> 3.5` stays
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     return " ".join(text.replace("\r", "").split("\n"))

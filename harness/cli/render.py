@@ -20,6 +20,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 
+from harness.markup import markdown_text
+
 ELLIPSIS = "…"
 MIN_TEXT = 10  # a text column is not shortened below this (or its natural width, if smaller)
 TEXT_GAP, RICH_GAP = 2, 3  # spaces between columns: plain text; rich's SIMPLE_HEAD box (pad, rule, pad)
@@ -222,17 +224,14 @@ def _room(label: str, width: int | None, used: int) -> str:
 # ---- markdown ----
 
 
-def md_escape(text: str) -> str:
-    """Log text is data: a `|` must not split a cell, `*` start emphasis, nor `<` open an HTML tag."""
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
-    return text.replace("&", "&amp;").replace("<", "&lt;")
+md_escape = markdown_text  # log text is data: a `|` must not split a cell, `*` start emphasis, nor `<` a tag
 
 
 def to_markdown(doc: Document) -> str:
-    lines = [f"## {doc.markdown_title or doc.title}"] if doc.title else []
+    lines = [f"## {md_escape(doc.markdown_title or doc.title)}"] if doc.title else []
     for block in doc.blocks:
         if block.title:
-            lines += ["", f"### {block.title[:1].upper() + block.title[1:]}"]
+            lines += ["", f"### {md_escape(block.title[:1].upper() + block.title[1:])}"]
         if block.subtitle:
             lines += ["", md_escape(block.subtitle)]
         body = _markdown_block(block)

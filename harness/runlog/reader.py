@@ -191,11 +191,15 @@ def read_bounded(path, max_bytes: int = MAX_BYTES) -> tuple[bytes, Gap | None]:
     counted (streamed, never held) and stand as empty lines, so every line number after the gap is still
     right. Raises OSError like open()."""
     with open(path, "rb") as handle:
-        head = handle.read(max_bytes + 1)
-        if len(head) <= max_bytes:
-            return head, None
         size = os.fstat(handle.fileno()).st_size
-        head = head[: head.rfind(b"\n", 0, max_bytes // 2) + 1]
+        if size <= max_bytes:  # read(n) would reserve n bytes up front: ask for what is there
+            data = handle.read()
+            if len(data) <= max_bytes:
+                return data, None
+            size = len(data)  # it grew while we looked
+        handle.seek(0)
+        head = handle.read(max_bytes // 2)
+        head = head[: head.rfind(b"\n") + 1]
         handle.seek(max(len(head), size - max_bytes // 2))
         tail = handle.read()
         tail = tail[tail.find(b"\n") + 1 :]
