@@ -110,7 +110,7 @@ def test_markdown_escapes_output_and_marks_missing_cells():
                {"version": "b", "prompt": "p2", "output": "w"}]
     text = sampler.render_markdown(records)
     assert text.splitlines() == ["| prompt | a | b |", "| --- | --- | --- |",
-                                 "| p\\|1 | x \\| y<br>&lt;b&gt;z&lt;/b&gt; | (not recorded) |",
+                                 "| p\\|1 | x \\| y<br>&lt;b>z&lt;/b> | (not recorded) |",
                                  "| p2 | (not recorded) | w |"]
 
 
