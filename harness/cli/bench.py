@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.cli.generate import add_sampling_arguments, read_prompts
+from harness.cli.generate import add_sampling_arguments, add_versions_and_prompts, read_prompts
 from harness.cli.table import FORMATS, print_table
 from harness.errors import UserError
 from harness.train import sampling as sampler
@@ -25,12 +25,9 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench", help="latency, size, memory, energy and quality per version and precision",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--versions", action="append", required=True, metavar="V[,V...]",
-                        help="versions from the logs, model directories, or `base`; comma-separated or repeated")
+    add_versions_and_prompts(parser)
     parser.add_argument("--variants", metavar="A,B,...",
                         help="fp32, int8, bf16, fp16, adapter (default: fp32,int8 and adapter for LoRA versions)")
-    parser.add_argument("--prompt", action="append", default=[], help="a prompt; repeat for several")
-    parser.add_argument("--prompts-file", type=Path, help="prompts, one per line (.json: a list of strings)")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes over the prompts (default 3)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed generations first (default 1)")
     parser.add_argument("--eval-file", help="a text file to measure eval_loss on (default: the run's own "

@@ -14,11 +14,10 @@ for accuracy and the like) or worse.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from harness.cli import options, render
-from harness.cli.present import MISSING, dumps, number, text
+from harness.cli.present import MISSING, number, text
 from harness.compare import lookup
 from harness.errors import UserError
 
@@ -45,11 +44,7 @@ def run(args) -> int:
     a, b = lookup.pick(args.a, inputs), lookup.pick(args.b, inputs)
     if a is b:
         raise UserError(f"{args.a} and {args.b} are the same run ({a.where})")
-    doc = compare(a, b)
-    if args.format == "json":
-        sys.stdout.write(dumps(doc))
-    else:
-        render.write(document(doc), args.format, wide=args.wide)
+    render.emit(compare(a, b), document, args.format, wide=args.wide)
     return 0
 
 

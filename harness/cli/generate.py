@@ -19,15 +19,20 @@ from harness.train.templates import TEMPLATES
 DEFAULTS = Sampling()
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "generate", help="sample the same prompts from several versions, side by side",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_versions_and_prompts(parser) -> None:
+    """What `generate` and `bench` both take: which weights, and which prompts."""
     parser.add_argument("--versions", action="append", required=True, metavar="V[,V...]",
                         help="versions from the logs, model directories, or `base`; comma-separated or repeated")
     parser.add_argument("--prompt", action="append", default=[], help="a prompt; repeat for several")
     parser.add_argument("--prompts-file", type=Path,
                         help="prompts, one per line; a .json file holds a list of strings (multi-line prompts)")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "generate", help="sample the same prompts from several versions, side by side",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_versions_and_prompts(parser)
     parser.add_argument("--base", metavar="VERSION_OR_PATH",
                         help="what `base` means: a version, model directory or hub id (default: the versions' root)")
     parser.add_argument("--logs-dir", default="logs", type=Path, help="where the run logs are (default: logs)")

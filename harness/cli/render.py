@@ -360,6 +360,16 @@ def add_wide_option(parser) -> None:
                         help="on a terminal, print every column and value in full instead of fitting its width")
 
 
+def emit(data: dict, document, fmt: str, wide: bool = False) -> None:
+    """A command's output: `data` itself as JSON, or `document(data)` drawn as text, markdown or rich."""
+    if fmt == "json":
+        from harness.cli.present import dumps
+
+        sys.stdout.write(dumps(data))
+    else:
+        write(document(data), fmt, wide)
+
+
 def write(doc: Document, fmt: str, wide: bool = False) -> None:
     """`--format text|markdown|rich` of a document to stdout (rich fits a terminal unless `wide`)."""
     if fmt == "text":

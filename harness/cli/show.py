@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from harness.cli import options, render
-from harness.cli.present import MISSING, dumps, text
+from harness.cli.present import MISSING, text
 from harness.compare import lookup
 from harness.errors import UserError
 
@@ -40,11 +40,7 @@ def run(args) -> int:
     if args.config:
         sys.stdout.write(config_yaml(record))
         return 0
-    doc = describe(record, inputs)
-    if args.format == "json":
-        sys.stdout.write(dumps(doc))
-    else:
-        render.write(document(doc), args.format, wide=args.wide)
+    render.emit(describe(record, inputs), document, args.format, wide=args.wide)
     return 0
 
 
