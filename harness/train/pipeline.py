@@ -123,7 +123,8 @@ def _version_for(job: Job, request: Request) -> str | None:
     return version
 
 
-def _resolve_resume(container: dict, job: Job, request: Request, held: list) -> Plan:
+def _resume_target(container: dict, job: Job, request: Request) -> tuple[str, Path]:
+    """(version, its log) that `resume=` names; the command line may add nothing but allow_changed_data."""
     resume = request.resume
     if resume == "true":
         resume = request.version
@@ -138,6 +139,11 @@ def _resolve_resume(container: dict, job: Job, request: Request, held: list) -> 
     path = versions.log_path(container["paths"]["logs_dir"], version)
     if not path.is_file():
         raise UserError(f"cannot resume {version}: there is no log {path}")
+    return version, path
+
+
+def _resolve_resume(container: dict, job: Job, request: Request, held: list) -> Plan:
+    version, path = _resume_target(container, job, request)
     # The lock comes first and stays until this process ends: a second resume of the same version,
     # however close behind, finds it taken before either has decided anything.
     if distributed.is_main():
