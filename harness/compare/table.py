@@ -10,11 +10,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from harness.compare import metric_kinds
 from harness.compare.records import ParseWarning, Run, version_key
 from harness.errors import UserError
 from harness.runlog.trainer_text import to_number
 
-LOWER, HIGHER = "lower", "higher"
+LOWER, HIGHER = metric_kinds.LOWER, metric_kinds.HIGHER
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,6 @@ CORE: list[tuple[Column, Callable[[Run], Any]]] = [
 ]
 _CORE_METRICS = {"train_loss", "eval_loss", "eval_accuracy", "perplexity", "train_runtime",
                  "train_samples_per_second", "peak_memory_mb"}
-# Metrics about cost or bookkeeping: selectable with --columns, not shown by default, never "best".
-_BOOKKEEPING = re.compile(r"_runtime$|_per_second$|_samples$|^total_flos$|_mem_|^epoch$|^step$|_steps$")
 # Other columns one may select or filter on.
 EXTRA: list[tuple[Column, Callable[[Run], Any]]] = [
     (Column("source", "source"), lambda r: r.where),
@@ -110,11 +109,8 @@ def _int_if_whole(value: float) -> int | float:
 
 
 def metric_direction(key: str) -> str | None:
-    if _BOOKKEEPING.search(key):
-        return None
-    if "loss" in key or "perplexity" in key or key.endswith(("_error", "_wer", "_cer")):
-        return LOWER
-    return HIGHER
+    """Quality metrics rank (lower or higher is better); costs, counts and diagnostics never do."""
+    return metric_kinds.direction(key)
 
 
 def available_columns(runs: list[Run]) -> tuple[list[tuple[Column, Callable]], list[str]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.compare import cmdline
+from harness.compare.readers import Reader, Result, is_text_log, lines_of, stem
 from harness.compare.records import NOTEBOOK, TRAINER_STDOUT, ParseWarning, Run
 from harness.runlog.trainer_text import find_periodic, is_progress, metrics_header, metrics_line
 
@@ -211,3 +212,17 @@ def parse_notebook(path: str, lines: list[str]) -> tuple[list[Run], list[ParseWa
         found = scan(path, lines[start + 1 : end], start + 2, warnings)
         runs.append(run_from_scan(found, version, path, NOTEBOOK, start + 1))
     return runs, warnings
+
+
+def _notebook(path: str, text: str) -> Result:
+    return parse_notebook(path, lines_of(text))
+
+
+def _stdout(path: str, text: str) -> Result:
+    return parse_trainer_stdout(path, lines_of(text), stem(path))
+
+
+NOTEBOOK_READER = Reader("notebook of versions", is_text_log, lambda path, head: bool(BANNER_RE.search(head)),
+                         _notebook)
+STDOUT_READER = Reader("Trainer stdout", is_text_log, lambda path, head: bool(TRAINER_MARK_RE.search(head)),
+                       _stdout)

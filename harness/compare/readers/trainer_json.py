@@ -13,6 +13,7 @@ import os
 import re
 from typing import Any
 
+from harness.compare.readers import Reader
 from harness.compare.records import TRAINER_JSON, ParseWarning, Run
 
 JSON_NAMES = ("trainer_state.json", "all_results.json", "train_results.json", "eval_results.json")
@@ -92,3 +93,7 @@ def parse_json_dir(directory: str, files: dict[str, bytes]) -> tuple[list[Run], 
     if run.train_metrics.get("train_runtime") is not None:
         run.status = "finished"
     return [run], warnings
+
+
+READER = Reader("Trainer JSON files", lambda name: name in JSON_NAMES, lambda path, head: True, parse_json_dir,
+                per_directory=True)
