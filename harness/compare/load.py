@@ -15,11 +15,22 @@ from typing import Any
 
 from harness.compare import cache as parsecache
 from harness.compare import cmdline, lineage, metric_kinds, readers
-from harness.compare.records import NOTEBOOK, RUNLOG, TRAINER_JSON, TRAINER_STDOUT, ParseWarning, Run, version_key
+from harness.compare.records import (
+    JUPYTER,
+    NOTEBOOK,
+    OTHER_TRAINER,
+    REPORT,
+    RUNLOG,
+    TRAINER_JSON,
+    TRAINER_STDOUT,
+    ParseWarning,
+    Run,
+    version_key,
+)
 
 MAX_BYTES = 64 * 2**20  # a log bigger than this is read up to here, with a warning
 _BINARY_PROBE = 8192
-_KIND_RANK = {RUNLOG: 0, NOTEBOOK: 1, TRAINER_STDOUT: 2, TRAINER_JSON: 3}
+_KIND_RANK = {RUNLOG: 0, NOTEBOOK: 1, TRAINER_STDOUT: 2, TRAINER_JSON: 3, JUPYTER: 4, OTHER_TRAINER: 5, REPORT: 6}
 _COMPARED_HYPERPARAMETERS = ("learning_rate", "num_train_epochs", "per_device_train_batch_size")
 
 

@@ -53,12 +53,14 @@ def lines_of(text: str) -> list[str]:
 
 def _registry() -> list[Reader]:
     # Imported here: the reader modules import records/cmdline, and load.py imports this package.
-    from harness.compare.readers import runlog, text, trainer_json
+    from harness.compare.readers import report, runlog, text, trainer_json
 
     return [
-        runlog.READER,
+        runlog.READER,  # the magic first line: the cheapest test and the commonest file
         text.NOTEBOOK_READER,
+        report.READER,
         text.STDOUT_READER,
+        report.SINGLE_READER,  # anything else with metrics in it; last, it recognises every text
         trainer_json.READER,
     ]
 
