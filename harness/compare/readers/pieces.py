@@ -124,7 +124,7 @@ def loose_metric(line: str) -> tuple[str, Any] | None:
 _ITEM_RE = re.compile(
     r"""['"]([^'"\n]{1,100})['"]\s*:\s*(?:['"](""" + _NUMBER + r""")['"]"""
     r"|(" + _NUMBER + r")(?![\w(])"
-    r"|(?:[A-Za-z_][\w.]*)\(\s*\[?\s*(" + _NUMBER + r")\s*\]?\s*(?:,[^()]*)?\))",
+    r"|(?:[A-Za-z_][\w.]*)\(\s*\[?\s*(" + _NUMBER + r")\s*\]?\s*(?:,[^()\[\]]*)?\))",
     re.IGNORECASE,
 )
 

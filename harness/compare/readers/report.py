@@ -77,8 +77,11 @@ def _sections(lines: list[str], marks: list[tuple[int, int, str]]):
 
 
 def read(path: str, text: str) -> Result:
+    return split_runs(path, lines_of(text), REPORT)
+
+
+def split_runs(path: str, lines: list[str], kind: str) -> Result:
     """One Run per run heading, at the shallowest level that separates two or more runs with numbers."""
-    lines = lines_of(text)
     found = headings(lines)
     for level in sorted({lv for _, lv, _ in found}):
         marks = [h for h in found if h[1] <= level]
@@ -87,19 +90,23 @@ def read(path: str, text: str) -> Result:
         for start, end, name in _sections(lines, marks):
             section = scan(path, lines[start + 1 : end], start + 2, warnings)
             if section.history or section.metrics:
-                runs.append(run_from_scan(section, name, path, REPORT, start + 1))
+                runs.append(run_from_scan(section, name, path, kind, start + 1))
         if len(runs) >= 2:
             return runs, warnings
     return [], []
 
 
 def read_single(path: str, text: str) -> Result:
-    """Any text with metrics in it, as one run named after the file."""
+    return one_run(path, lines_of(text), stem(path), REPORT)
+
+
+def one_run(path: str, lines: list[str], version: str, kind: str) -> Result:
+    """Any text with metrics in it, as one run."""
     warnings: list[ParseWarning] = []
-    found = scan(path, lines_of(text), 1, warnings)
+    found = scan(path, lines, 1, warnings)
     if not (found.history or found.metrics):
         return [], warnings
-    return [run_from_scan(found, stem(path), path, REPORT, 1)], warnings
+    return [run_from_scan(found, version, path, kind, 1)], warnings
 
 
 def _picks(name: str) -> bool:

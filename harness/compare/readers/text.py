@@ -123,6 +123,8 @@ class _Scanner:
         if split:
             self.block = self.scan.metrics[split] = {}
             self.scan.lines.setdefault(f"{split}_metrics", lineno)
+        elif "{" in line and "}" not in line and line.rstrip().endswith(("{", ",")):
+            return self.multiline_dict(i)
         elif "{" in line and self.periodic(lineno, line):
             pass
         elif ".py" in line and cmdline.looks_like_command(line):
@@ -131,8 +133,6 @@ class _Scanner:
             return nxt
         elif "(" in line and pieces.ARGS_CALL_RE.search(line):
             return self.arguments(i)
-        elif "{" in line and "}" not in line:
-            return self.multiline_dict(i)
         else:
             self.other(lineno, line)
         return i + 1
