@@ -28,6 +28,7 @@ from harness.compare.records import (
     version_key,
 )
 
+NOTHING_FOUND = "no runs in this file (no shape the readers know)"
 MAX_BYTES = 64 * 2**20  # a log bigger than this is read up to here, with a warning
 _BINARY_PROBE = 8192
 _KIND_RANK = {RUNLOG: 0, NOTEBOOK: 1, TRAINER_STDOUT: 2, TRAINER_JSON: 3, JUPYTER: 4, OTHER_TRAINER: 5, REPORT: 6}
@@ -159,6 +160,8 @@ def read_text_file(path: str, max_bytes: int = MAX_BYTES) -> tuple[list[Run], li
     except Exception as exc:  # noqa: BLE001 - a reader bug must cost one file, not the whole table
         return [], warnings + [ParseWarning(path, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
     warnings.extend(problems)
+    if not runs and not warnings:
+        warnings.append(ParseWarning(path, 0, NOTHING_FOUND))
     try:
         mtime = os.stat(path).st_mtime
     except OSError:

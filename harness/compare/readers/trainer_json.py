@@ -65,6 +65,12 @@ def _state(state: dict[str, Any], run: Run) -> None:
     for key in ("global_step", "max_steps", "best_metric", "best_model_checkpoint"):
         if state.get(key) is not None:
             run.fields[key] = str(state[key])
+    epoch = state.get("epoch")
+    if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):
+        run.train_metrics.setdefault("epoch", epoch)  # where it stopped, as the file states it
+    step, total = state.get("global_step"), state.get("max_steps")
+    if isinstance(step, int) and isinstance(total, int) and total > 0:
+        run.fields["progress"] = f"{step}/{total}"
 
 
 def parse_json_dir(directory: str, files: dict[str, bytes]) -> tuple[list[Run], list[ParseWarning]]:
