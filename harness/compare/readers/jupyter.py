@@ -3,7 +3,7 @@
 A notebook is laid out as the text a person would see scrolling through it: markdown and code sources,
 stream outputs (what Trainer printed), `execute_result` reprs (`TrainOutput(...)`, a `trainer.evaluate()`
 dict), HTML outputs as text (Trainer's NotebookProgressCallback table becomes a tab-separated table,
-`[250/250 05:31, Epoch 1/1]` its progress line) and errors as a traceback line. That text is read like a
+`[250/250 05:31, Epoch 1/1]` its progress line) and the training cell's error as a traceback. That text is read like a
 report: runs under headings when there are several, else one run named after the file. Line numbers
 in warnings are the notebook file's, at the start of the cell concerned. Only markdown is a person's
 notes; code and outputs never are.
@@ -79,12 +79,14 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _output_lines(output: dict) -> list[str]:
+def _output_lines(output: dict, trains: bool) -> list[str]:
     kind = output.get("output_type")
     if kind == "stream":
         return _text(output.get("text")).split("\n")
     if kind == "error":
-        return ["Traceback (most recent call last):", f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        error = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+        # Only the training cell's error stopped the run; a failed push_to_hub after it did not.
+        return ["Traceback (most recent call last):", error] if trains else []
     data = output.get("data") if isinstance(output.get("data"), dict) else {}
     html = _text(data.get("text/html"))
     if html:
@@ -101,9 +103,10 @@ def flatten(cells: list) -> tuple[list[str], list[int], set[int]]:
         if not isinstance(cell, dict):
             continue
         is_markdown = cell.get("cell_type") == "markdown"
-        chunks = [_text(cell.get("source")).split("\n")]
+        source = _text(cell.get("source"))
+        chunks = [source.split("\n")]
         outputs = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
-        chunks += [_output_lines(o) for o in outputs if isinstance(o, dict)]
+        chunks += [_output_lines(o, ".train(" in source) for o in outputs if isinstance(o, dict)]
         for chunk in chunks:
             for line in chunk:
                 if is_markdown:

@@ -271,8 +271,8 @@ def is_rule(line: str) -> bool:
 def table_row(line: str, names: list[str]) -> dict[str, Any] | None:
     """One row as a history entry (`No log` cells left out); None when the line is not a row of this table."""
     cells = [c for c in _cells(line) if c] if "|" in line else _cells(line)
-    if len(cells) != len(names):
-        cells = line.split()
+    if len(cells) != len(names):  # pasted with single spaces: `No log` is the one cell with a space
+        cells = re.sub(r"(?i)\bno log\b", "-", line).split()
     if len(cells) != len(names):
         return None
     entry: dict[str, Any] = {}

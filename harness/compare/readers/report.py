@@ -104,7 +104,7 @@ def one_run(path: str, lines: list[str], version: str, kind: str) -> Result:
     """Any text with metrics in it, as one run."""
     warnings: list[ParseWarning] = []
     found = scan(path, lines, 1, warnings)
-    if not (found.history or found.metrics):
+    if not (found.history or found.metrics or found.stopped_early()):
         return [], warnings
     return [run_from_scan(found, version, path, kind, 1)], warnings
 

@@ -55,6 +55,10 @@ class Scan:
     def has_numbers(self) -> bool:
         return bool(self.history or self.metrics or self.info or self.arguments)
 
+    def stopped_early(self) -> bool:
+        """A training run that crashed before it logged anything: a progress bar and its arguments."""
+        return bool(self.progress and (self.arguments or self.info) and self.traceback)
+
 
 def banner_version(line: str) -> str | None:
     m = BANNER_RE.match(line)
