@@ -168,6 +168,7 @@ def read_text_file(path: str, max_bytes: int = MAX_BYTES) -> tuple[list[Run], li
         mtime = None
     for run in runs:
         run.mtime = mtime
+        derive(run)
     return runs, warnings
 
 
@@ -193,6 +194,7 @@ def read_directory(directory: str, names: list[str], max_bytes: int = MAX_BYTES)
         return [], warnings + [ParseWarning(directory, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
     for run in runs:
         run.mtime = max((_mtime(os.path.join(directory, n)) or 0.0) for n in contents) or None
+        derive(run)
     return runs, warnings + problems
 
 
@@ -207,19 +209,25 @@ def _mtime(path: str) -> float | None:
 
 
 def finish(runs: list[Run], stale_after: float, now: float) -> None:
+    """What depends on the clock, so is never cached: a `running` run log not written for a while is stale."""
     for run in runs:
-        fill_from_history(run)
-        if run.source_kind == RUNLOG:
-            runlog_hyperparameters(run)
-            if run.status == "running" and run.mtime is not None and now - run.mtime > stale_after * 60:
+        if run.source_kind == RUNLOG and run.status == "running" and run.mtime is not None:
+            if now - run.mtime > stale_after * 60:
                 run.status = "stale"
-        if "perplexity" not in run.eval_metrics:
-            loss = run.eval_metrics.get("eval_loss")
-            if isinstance(loss, (int, float)) and not isinstance(loss, bool):
-                try:
-                    run.eval_metrics["perplexity"] = math.exp(loss)
-                except OverflowError:
-                    run.eval_metrics["perplexity"] = math.inf
+
+
+def derive(run: Run) -> None:
+    """What follows from one file alone; done before the parse cache stores it, so a warm table skips it."""
+    fill_from_history(run)
+    if run.source_kind == RUNLOG:
+        runlog_hyperparameters(run)
+    if "perplexity" not in run.eval_metrics:
+        loss = run.eval_metrics.get("eval_loss")
+        if isinstance(loss, (int, float)) and not isinstance(loss, bool):
+            try:
+                run.eval_metrics["perplexity"] = math.exp(loss)
+            except OverflowError:
+                run.eval_metrics["perplexity"] = math.inf
 
 
 def fill_from_history(run: Run) -> None:
