@@ -263,3 +263,26 @@ def test_shared_real_logs_every_value():
         assert len(rows) == entry["expected_runs"], entry["path"]
         missing += [f"{entry['path']}: {m}" for m in misses]
     assert missing == []
+
+
+# ---- TensorBoard event files (through tensorboard's own reader; skipped without it) ----
+
+
+def test_tensorboard_event_file_of_a_trainer_run(tmp_path):
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(log_dir=str(tmp_path / "out-3" / "runs" / "Nov25_10-00-00_host"))
+    writer.add_text("args", json.dumps({"learning_rate": 3e-4, "num_train_epochs": 2, "fp16": True}))
+    for step, loss, epoch in ((10, 2.5, 0.5), (20, 2.1, 1.0)):
+        writer.add_scalar("train/loss", loss, step)
+        writer.add_scalar("train/epoch", epoch, step)
+    writer.add_scalar("eval/loss", 2.2, 20)
+    writer.add_scalar("eval/accuracy", 0.41, 20)
+    writer.close()
+    runs, warnings = load_runs([str(tmp_path)])
+    (run,) = runs
+    assert warnings == [] and run.version == "out-3" and run.source_kind == OTHER_TRAINER
+    assert (run.eval_metrics["eval_loss"], run.eval_metrics["eval_accuracy"], run.epochs) == (
+        pytest.approx(2.2), pytest.approx(0.41), 1.0)
+    assert (run.hyperparameters["learning_rate"], run.hyperparameters["precision"]) == (3e-4, "fp16")

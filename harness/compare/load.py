@@ -148,6 +148,9 @@ def decode(data: bytes, path: str) -> tuple[str, list[ParseWarning]]:
 
 
 def read_text_file(path: str, max_bytes: int = MAX_BYTES) -> tuple[list[Run], list[ParseWarning]]:
+    binary = readers.binary_reader(path)
+    if binary is not None:
+        return _finished(path, *_guarded(path, binary.read, None), [])
     data, warnings = read_bytes(path, max_bytes)
     if data is None:
         return [], warnings
@@ -155,11 +158,19 @@ def read_text_file(path: str, max_bytes: int = MAX_BYTES) -> tuple[list[Run], li
     warnings.extend(problems)
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
+    return _finished(path, *_guarded(path, parse_text, text), warnings)
+
+
+def _guarded(path: str, read, text: str | None) -> tuple[list[Run], list[ParseWarning]]:
     try:
-        runs, problems = parse_text(path, text)
+        return read(path, text)
     except Exception as exc:  # noqa: BLE001 - a reader bug must cost one file, not the whole table
-        return [], warnings + [ParseWarning(path, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
-    warnings.extend(problems)
+        return [], [ParseWarning(path, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
+
+
+def _finished(path: str, runs: list[Run], problems: list[ParseWarning], warnings: list[ParseWarning]):
+    """The file's runs with their file-level fields filled in; a file with none is named in a warning."""
+    warnings = warnings + problems
     if not runs and not warnings:
         warnings.append(ParseWarning(path, 0, NOTHING_FOUND))
     try:

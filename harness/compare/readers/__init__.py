@@ -7,7 +7,8 @@ they run on every file, so the cheapest and most common (the run-log magic line)
 
 `read(path, text)` returns (runs, warnings) and never raises on bad input. Readers with `per_directory`
 (Trainer's JSON files) are different: every picked file of one directory is read together, as
-`read(directory, {file name: bytes})`, since together they describe one run.
+`read(directory, {file name: bytes})`, since together they describe one run. Readers marked `binary`
+(TensorBoard event files) get the path alone and open the file through their own library.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Reader:
     recognise: Callable[[str, str], bool]  # (path, head_text) -> this text is (probably) mine
     read: Callable  # (path, text) -> Result; per_directory: (directory, {name: bytes}) -> Result
     per_directory: bool = False
+    binary: bool = False  # read from the path itself (`read(path, None)`): the text is not decoded first
 
 
 def is_text_log(name: str) -> bool:
@@ -53,7 +55,7 @@ def lines_of(text: str) -> list[str]:
 
 def _registry() -> list[Reader]:
     # Imported here: the reader modules import records/cmdline, and load.py imports this package.
-    from harness.compare.readers import jupyter, other_trainers, report, runlog, text, trainer_json
+    from harness.compare.readers import jupyter, other_trainers, report, runlog, tensorboard, text, trainer_json
 
     return [
         runlog.READER,  # the magic first line: the cheapest test and the commonest file
@@ -65,11 +67,13 @@ def _registry() -> list[Reader]:
         text.STDOUT_READER,
         report.SINGLE_READER,  # anything else with metrics in it; last, it recognises every text
         trainer_json.READER,
+        tensorboard.READER,
     ]
 
 
 REGISTRY: list[Reader] = _registry()
-TEXT_READERS = [r for r in REGISTRY if not r.per_directory]
+TEXT_READERS = [r for r in REGISTRY if not r.per_directory and not r.binary]
+BINARY_READERS = [r for r in REGISTRY if r.binary]
 DIRECTORY_READERS = [r for r in REGISTRY if r.per_directory]
 
 
@@ -79,6 +83,11 @@ def picked(name: str) -> Reader | None:
         if reader.picks(name):
             return reader
     return None
+
+
+def binary_reader(path: str) -> Reader | None:
+    name = os.path.basename(path)
+    return next((r for r in BINARY_READERS if r.picks(name)), None)
 
 
 def read_text(path: str, text: str) -> Result:
