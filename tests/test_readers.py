@@ -99,8 +99,8 @@ def test_run_lines_separate_runs(tmp_path):
 
 
 def test_model_card_hyperparameters_and_results(tmp_path):
-    runs, _ = load(tmp_path, "README.md", R.MODEL_CARD)
-    run = runs["README.md"]
+    runs, _ = load(tmp_path, "bert-imdb/README.md", R.MODEL_CARD)
+    run = runs["bert-imdb"]  # named after its output directory, as push_to_hub wrote it there
     assert (run.eval_metrics["eval_loss"], run.eval_metrics["eval_accuracy"], run.eval_metrics["eval_f1"]) == (
         0.3012, 0.9112, 0.9108)
     hp = run.hyperparameters

@@ -38,9 +38,12 @@ def is_text_log(name: str) -> bool:
 
 
 def stem(path: str) -> str:
-    """The version a single-run file gets: its name without a text suffix."""
+    """The version a single-run file gets: its name without a text suffix; a model card (`README.md`, which
+    push_to_hub writes into the output directory) is named after its directory."""
     name = os.path.basename(path)
-    for suffix in TEXT_SUFFIXES:
+    if name.lower() == "readme.md":
+        return os.path.basename(os.path.dirname(os.path.abspath(path))) or name
+    for suffix in TEXT_SUFFIXES + (".md", ".markdown"):
         if name.endswith(suffix):
             return name[: -len(suffix)] or name
     return name
