@@ -44,6 +44,21 @@ Run 2: lr=1e-5
 {'eval_loss': 0.48, 'eval_accuracy': 0.84, 'epoch': 2.0}
 """
 
+INLINE_PAIRS = """\
+# Experiment log
+
+Add a section per experiment.
+
+### baseline
+- **config**: 2 layers, dropout=0.2, lr=0.001, batch size=16, epochs=100
+- **results**: accuracy=0.8667, f1=0.8611
+
+### deeper net
+- **config**: 4 layers, dropout=0.2, lr=0.0005, batch size=32, epochs=100
+- **results**: accuracy=0.8812, f1=0.8790
+Test Loss: 0.3391, Test Accuracy: 0.8700
+"""
+
 MODEL_CARD = """\
 ---
 license: apache-2.0

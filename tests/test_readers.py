@@ -98,6 +98,16 @@ def test_run_lines_separate_runs(tmp_path):
     assert {v: r.eval_metrics["eval_accuracy"] for v, r in runs.items()} == {"1": 0.81, "2": 0.84}
 
 
+def test_inline_label_value_pairs(tmp_path):
+    runs, _ = load(tmp_path, "log.md", R.INLINE_PAIRS)
+    assert sorted(runs) == ["baseline", "deeper net"]
+    base, deeper = runs["baseline"], runs["deeper net"]
+    assert (base.eval_metrics["eval_accuracy"], base.eval_metrics["eval_f1"]) == (0.8667, 0.8611)
+    assert (base.hyperparameters["learning_rate"], base.hyperparameters["per_device_train_batch_size"]) == (0.001, 16)
+    assert (deeper.eval_metrics["test_loss"], deeper.eval_metrics["test_accuracy"]) == (0.3391, 0.87)
+    assert "test_loss" not in base.eval_metrics and deeper.hyperparameters["num_train_epochs"] == 100
+
+
 def test_model_card_hyperparameters_and_results(tmp_path):
     runs, _ = load(tmp_path, "bert-imdb/README.md", R.MODEL_CARD)
     run = runs["bert-imdb"]  # named after its output directory, as push_to_hub wrote it there
@@ -232,7 +242,7 @@ def test_files_that_yield_nothing_and_shared_remarks_are_one_line_each(tmp_path)
 
 NEW_SOURCES = {
     "report.md": R.REPORT_MD.encode(), "card.md": R.MODEL_CARD.encode(), "nb.ipynb": R.colab_notebook().encode(),
-    "clm.out": R.INFO_DUMP.encode(), "eval.txt": R.PRETTY_DICT.encode(), "t.txt": R.PASTED_SINGLE.encode(),
+    "clm.out": R.INFO_DUMP.encode(), "pairs.md": R.INLINE_PAIRS.encode(), "eval.txt": R.PRETTY_DICT.encode(), "t.txt": R.PASTED_SINGLE.encode(),
     "trainer_log.jsonl": R.LLAMAFACTORY_JSONL.encode(), "metrics.csv": R.LIGHTNING_CSV.encode(),
 }
 

@@ -29,7 +29,7 @@ _METRIC_WORDS = {
     "precisão": "precision", "recall": "recall", "rappel": "recall", "exhaustividad": "recall",
     "sensibilidad": "recall", "revocação": "recall", "sensitivity": "recall",
     "loss": "loss", "eval loss": "loss", "validation loss": "loss", "val loss": "loss", "perte": "loss",
-    "pérdida": "loss", "verlust": "loss", "evaluation loss": "loss", "test loss": "loss",
+    "pérdida": "loss", "verlust": "loss", "evaluation loss": "loss",
     "training loss": "train_loss", "train loss": "train_loss",
     "perplexity": "perplexity", "ppl": "perplexity", "perplexité": "perplexity",
     "bleu": "bleu", "sacrebleu": "bleu", "chrf": "chrf", "meteor": "meteor", "bertscore": "bertscore",
@@ -50,7 +50,10 @@ _HYPER_WORDS = {
     "total_train_batch_size": "total_train_batch_size", "seed": "seed", "training_steps": "max_steps",
     "max_steps": "max_steps", "weight_decay": "weight_decay", "warmup_steps": "warmup_steps",
     "lr_scheduler_type": "lr_scheduler_type", "mixed_precision_training": "precision",
+    "epoch": "num_train_epochs", "num epochs": "num_train_epochs", "batch": "per_device_train_batch_size",
 }
+_SPLIT_WORDS = {"eval": "eval", "evaluation": "eval", "validation": "eval", "val": "eval", "valid": "eval",
+                "dev": "eval", "test": "test", "train": "train", "training": "train"}
 _BULLET_RE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+\**([^:=\n]{1,60}?)\**\s*[:=]\s*\**\s*(" + _NUMBER + r"|[^\s].*?)"
                         r"\s*(%?)\**\s*$", re.IGNORECASE)
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
@@ -74,6 +77,10 @@ def metric_name(label: str, results_context: bool = False) -> str | None:
         word = _METRIC_WORDS.get(candidate)
         if word:
             return word if word.startswith("train_") else f"eval_{word}"
+        split, _, rest = candidate.partition(" ")  # `Test Accuracy`, `Eval F1`, `Train Loss`
+        word = _METRIC_WORDS.get(rest) if split in _SPLIT_WORDS else None
+        if word:
+            return f"{_SPLIT_WORDS[split]}_{word.removeprefix('train_')}"
     if results_context and re.fullmatch(r"[a-z][a-z0-9 _-]{0,30}", key):
         return "eval_" + re.sub(r"[ -]+", "_", key)
     return None
@@ -95,6 +102,35 @@ def bullet(line: str, results_context: bool = False) -> tuple[str, str, Any] | N
     if name is None:
         return None
     return "metric", name, number / 100 if percent and name != "eval_loss" else number
+
+
+_PAIR_RE = re.compile(r"([A-Za-z][\w \-./()]{0,40}?)\**\s*[:=]\s*\**\s*(" + _NUMBER + r")(%?)(?=\s*(?:[,;|]|\*|$))",
+                      re.IGNORECASE)
+_LEAD_RE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])?\s*(?:\**[\w ]{1,30}\**\s*:\s*)?")
+
+
+def pairs(line: str) -> list[tuple[str, str, Any]]:
+    """`Test Loss: 1.0773, Test Accuracy: 0.5652` or `- **results**: accuracy=0.8667, f1=0.8611`: every
+    `label: number` of the line whose label names a metric or a hyper-parameter, when there are two or
+    more of them (one alone is a bullet's business)."""
+    body = line
+    lead = _LEAD_RE.match(line)
+    if lead and not _PAIR_RE.match(line, lead.start(), lead.end() + 1):
+        body = line[lead.end():]
+    found = _PAIR_RE.findall(body)
+    if len(found) < 2:
+        return []
+    out = []
+    for label, raw, percent in found:
+        label = label.strip(" ,;|*")
+        hyper = _HYPER_WORDS.get(_label_key(label))
+        if hyper:
+            out.append(("hyper", hyper, _hyper_value(hyper, raw)))
+        elif name := metric_name(label):
+            number = to_number(raw)
+            if number is not None:
+                out.append(("metric", name, number / 100 if percent and "loss" not in name else number))
+    return out
 
 
 def _hyper_value(name: str, raw: str) -> Any:

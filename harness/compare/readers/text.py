@@ -252,13 +252,14 @@ class _Scanner:
             split = "train" if item[0].startswith("train_") else "eval"
             self.scan.metrics.setdefault(split, {}).setdefault(*item)
             return True
-        if stripped[0] in "-*•+0123456789" and (found := pieces.bullet(line, self.results_list)):
-            kind, key, value = found
-            if kind == "hyper":
-                self.scan.info.setdefault(key, value)
-            else:
-                split = "train" if key.startswith("train_") else "eval"
-                self.scan.metrics.setdefault(split, {}).setdefault(key, value)
+        several = pieces.pairs(line) if line.count(":") + line.count("=") >= 2 else []
+        if several or (stripped[0] in "-*•+0123456789" and (one := pieces.bullet(line, self.results_list))):
+            for kind, key, value in several or [one]:
+                if kind == "hyper":
+                    self.scan.info.setdefault(key, value)
+                else:
+                    split = "train" if key.startswith("train_") else "eval"
+                    self.scan.metrics.setdefault(split, {}).setdefault(key, value)
             return True
         if "oss" in line and (names := pieces.table_header(line)):
             self.table = names
