@@ -296,3 +296,13 @@ def test_tensorboard_event_file_of_a_trainer_run(tmp_path):
     assert (run.eval_metrics["eval_loss"], run.eval_metrics["eval_accuracy"], run.epochs) == (
         pytest.approx(2.2), pytest.approx(0.41), 1.0)
     assert (run.hyperparameters["learning_rate"], run.hyperparameters["precision"]) == (3e-4, "fp16")
+
+
+def test_training_arguments_in_code_keep_data_not_expressions():
+    from harness.compare.readers.pieces import call_kwargs
+
+    found = call_kwargs('output_dir="x", learning_rate=args.learning_rate, num_train_epochs=epochs, '
+                        "per_device_train_batch_size = 8, lr_scheduler_type=SchedulerType.LINEAR, "
+                        "logging_dir=/tmp/logs, fp16=torch.cuda.is_available(), warmup_steps=2 * n, seed=42")
+    assert found == {"output_dir": "x", "per_device_train_batch_size": 8, "lr_scheduler_type": "SchedulerType.LINEAR",
+                     "logging_dir": "/tmp/logs", "seed": 42}

@@ -181,7 +181,10 @@ def loose_items(text: str) -> dict[str, Any]:
 
 ARGS_CALL_RE = re.compile(r"\b(?:Seq2Seq)?(?:Training|SFT|DPO|GRPO|Reward|PPO|ORPO|KTO)(?:Arguments|Config)\(")
 _KWARG_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*(.*?)\s*$", re.DOTALL)
-_IDENTIFIER_RE = re.compile(r"[A-Za-z_]\w*")
+# A value that is code, not data: a variable, `args.lr`, a call, arithmetic (`2 * bs`), a subscript.
+_CODE_RE = re.compile(r"^[A-Za-z_]\w*$|^[A-Za-z_]\w*(?:\.[a-z_]\w*)+$|[()\[\]+*\s]")
+_NUMERIC_ARGS = {"learning_rate", "num_train_epochs", "per_device_train_batch_size", "gradient_accumulation_steps",
+                 "seed", "max_steps", "warmup_steps", "weight_decay", "warmup_ratio", "block_size"}
 
 
 def balanced_end(text: str, start: int) -> int | None:
@@ -243,7 +246,7 @@ def call_kwargs(inner: str) -> dict[str, Any]:
             out[key] = number
         elif raw in ("True", "False"):
             out[key] = raw == "True"
-        elif not _IDENTIFIER_RE.fullmatch(raw) and raw[0] not in "[{(":
+        elif key not in _NUMERIC_ARGS and not _CODE_RE.search(raw) and raw[0] not in "[{(":
             out[key] = raw  # a repr's unquoted value: a path, `SchedulerType.LINEAR`
     return out
 
