@@ -117,6 +117,7 @@ def test_model_card_hyperparameters_and_results(tmp_path):
     assert (hp["model"], hp["learning_rate"], hp["per_device_train_batch_size"], hp["num_train_epochs"]) == (
         "bert-base-cased", 3e-5, 16, 2)
     assert (hp["total_train_batch_size"], hp["precision"], run.epochs) == (32, "fp16", 2.0)
+    assert run.notes == ""  # Trainer's boilerplate is nobody's note
     assert [h.get("eval_loss") for h in run.history] == [0.319, 0.3012] and "loss" not in run.history[0]
 
 

@@ -34,6 +34,7 @@ discussion environment dataset datasets logs log output outputs performance scor
 information needed acknowledgements bias risks recommendations a an in for with
 """.split())
 _RUN_LEVEL, _NUMBERED_LEVEL = 7, 8
+_MODEL_CARD_MARK = "generated_from_trainer"
 
 
 def _clean(title: str) -> str:
@@ -97,7 +98,11 @@ def split_runs(path: str, lines: list[str], kind: str) -> Result:
 
 
 def read_single(path: str, text: str) -> Result:
-    return one_run(path, lines_of(text), stem(path), REPORT)
+    runs, warnings = one_run(path, lines_of(text), stem(path), REPORT)
+    if _MODEL_CARD_MARK in text[:4096]:
+        for run in runs:
+            run.notes = ""  # Trainer wrote it (create_model_card): boilerplate, not a person's notes
+    return runs, warnings
 
 
 def one_run(path: str, lines: list[str], version: str, kind: str) -> Result:
