@@ -307,3 +307,19 @@ def test_training_arguments_in_code_keep_data_not_expressions():
                         "logging_dir=/tmp/logs, fp16=torch.cuda.is_available(), warmup_steps=2 * n, seed=42")
     assert found == {"output_dir": "x", "per_device_train_batch_size": 8, "lr_scheduler_type": "SchedulerType.LINEAR",
                      "logging_dir": "/tmp/logs", "seed": 42}
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([
+    "## Run 1", "### 2. v=0.5", "Run 3:", "- Accuracy: 0.9", "- F1-Score: 88%", "eval_loss = 0.3", '"eval_f1": 0.8,',
+    "| Training Loss | Epoch | Validation Loss |", "|:---:|:---:|:---:|", "| No log | 1.0 | 0.5 |", "Epoch\tStep\tLoss",
+    "TrainingArguments(", "learning_rate=3e-5,", ")", "{'eval_loss': 0.4,", " 'eval_acc': tensor(0.5)}", "{", "}",
+    "Test Loss: 1.0, Test Accuracy: 0.5", "  9/352 [00:05<03:20]", "Traceback (most recent call last):",
+    "ValueError: x", "***** eval metrics *****", "  eval_loss = 0.2", "JobId=1 JobName=x", "", "text",
+]), max_size=30))
+def test_report_like_text_never_crashes(tmp_path_factory, lines):
+    folder = tmp_path_factory.mktemp("reportlike")
+    F.write(folder / "r.md", "\n".join(lines))
+    cells = [{"cell_type": "code", "source": lines[:5], "outputs": [{"output_type": "stream", "text": lines[5:]}]}]
+    F.write(folder / "n.ipynb", json.dumps({"nbformat": 4, "cells": cells}))
+    render_all(folder)
