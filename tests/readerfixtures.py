@@ -151,7 +151,9 @@ PRETTY_DICT = """\
 
 CRASHED = """\
 training_args = TrainingArguments(output_dir="out", num_train_epochs=3, learning_rate=1e-4)
+Map: 100%|██████████| 25000/25000 [00:03<00:00, 7000.00 examples/s]
   3%|▎         | 9/352 [00:05<03:20,  1.71it/s]
+100%|██████████| 7/7 [00:01<00:00,  5.10it/s]
 Traceback (most recent call last):
   File "train.py", line 80, in <module>
     trainer.train()

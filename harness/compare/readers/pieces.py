@@ -327,7 +327,8 @@ def table_row(line: str, names: list[str]) -> dict[str, Any] | None:
 # ---- how far a run got ----
 
 _NOTEBOOK_PROGRESS_RE = re.compile(r"\[\s*(\d+)/(\d+)\s+[\d:]+(?:\s*<\s*[\d:]+)?,\s*Epoch\s+([\d.]+)/(\d+)")
-_TQDM_RE = re.compile(r"\|\s*(\d+)/(\d+)\s*\[")
+# Trainer's own bars have no description in front (`Map: 100%|...`, `Downloading ...` are datasets' and hub's).
+_TQDM_RE = re.compile(r"(?:^|\r)\s*\d+%\|[^|\r]*\|\s*(\d+)/(\d+)\s*\[")
 
 
 def progress(line: str) -> tuple[int, int, float | None] | None:

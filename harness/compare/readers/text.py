@@ -235,7 +235,8 @@ class _Scanner:
                 return
         if "/" in line:
             found = pieces.progress(line)
-            if found is not None:
+            # The training bar has the largest total; evaluation bars in between must not replace it.
+            if found is not None and (scan.progress is None or found[1] >= scan.progress[1]):
                 scan.progress = found
         if is_progress(line) or self.numbers(lineno, line):
             return
