@@ -91,6 +91,13 @@ _BASE_MODEL_RE = re.compile(r"fine-tuned version of \[([^\]]+)\]|from_pretrained
 # hub cache `.../models--org--name/snapshots/...`: the checkpoint Trainer's INFO lines say was loaded.
 _LOADED_MODEL_RE = re.compile(r"loading (?:configuration|weights) file .*?(?:huggingface\.co/([\w.-]+(?:/[\w.-]+)?)/resolve/"
                               r"|models--([\w.-]+?(?:--[\w.-]+)?)/snapshots/)")
+# The prefix Python logging puts in front of a message: transformers' `[INFO|trainer.py:2314] 2024-03-01
+# 12:00:00,000 >> `, the example scripts' `03/01/2024 12:00:00 - INFO - __main__ - `, the default `INFO:root:`.
+_LOGGER_PREFIX_RE = re.compile(
+    r"\[(?:INFO|WARNING|WARN|DEBUG|ERROR|CRITICAL)\|[^\]]*\][^>\n]*>> ?"
+    r"|\d\d/\d\d/\d{4} \d\d:\d\d:\d\d - [A-Z]+ - [\w.]+ - ?"
+    r"|(?:INFO|WARNING|DEBUG|ERROR):[\w.]+: ?"
+)
 MAX_REGION_LINES = 400  # a dict or call spread over more lines than this is not one we read
 
 
@@ -226,6 +233,9 @@ class _Scanner:
             scan.lines.setdefault("traceback", lineno)
         elif scan.traceback == "Traceback" and re.match(r"[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b", line):
             scan.traceback = line.strip()
+        logged = _LOGGER_PREFIX_RE.match(line) if line[:1] in "[0123456789IWDE" else None
+        if logged:  # a logging call's message: what it says counts, but it is never a person's note
+            line = line[logged.end():]
         if " = " in line:
             for regex, key in _INFO:
                 m = regex.search(line)
@@ -238,6 +248,9 @@ class _Scanner:
             # The training bar has the largest total; evaluation bars in between must not replace it.
             if found is not None and (scan.progress is None or found[1] >= scan.progress[1]):
                 scan.progress = found
+        if logged:
+            self.logged(line)
+            return
         if is_progress(line) or self.numbers(lineno, line):
             return
         stripped = line.strip()
@@ -267,13 +280,24 @@ class _Scanner:
             self.scan.lines.setdefault("training", lineno)
             return True
         self.results_list = stripped.endswith(":") and bool(_RESULTS_INTRO_RE.search(line))
-        model = _BASE_MODEL_RE.search(line) if ("pretrained" in line or "model" in line) else None
-        if model is None and "loading" in line:
-            model = _LOADED_MODEL_RE.search(line)
-        if model:
-            name = next(g for g in model.groups() if g)
-            self.scan.info.setdefault("model", name.replace("--", "/") if "--" in name else name)
+        self.model(line)
         return False
+
+    def logged(self, message: str) -> None:
+        """Old example scripts logged their results (`- INFO - __main__ -   eval_loss = 0.35`)."""
+        if ("=" in message or ":" in message) and (item := pieces.loose_metric(message)):
+            split = "train" if item[0].startswith("train_") else "eval"
+            self.scan.metrics.setdefault(split, {}).setdefault(*item)
+        else:
+            self.model(message)
+
+    def model(self, line: str) -> None:
+        found = _BASE_MODEL_RE.search(line) if ("pretrained" in line or "model" in line) else None
+        if found is None and "loading" in line:
+            found = _LOADED_MODEL_RE.search(line)
+        if found:
+            name = next(g for g in found.groups() if g)
+            self.scan.info.setdefault("model", name.replace("--", "/") if "--" in name else name)
 
 
 def scan(path: str, lines: list[str], first_lineno: int, warnings: list[ParseWarning]) -> Scan:
