@@ -323,3 +323,15 @@ def test_report_like_text_never_crashes(tmp_path_factory, lines):
     cells = [{"cell_type": "code", "source": lines[:5], "outputs": [{"output_type": "stream", "text": lines[5:]}]}]
     F.write(folder / "n.ipynb", json.dumps({"nbformat": 4, "cells": cells}))
     render_all(folder)
+
+
+def test_results_an_old_example_script_logged(tmp_path):
+    text = ("11/25/2020 10:00:00 - INFO - __main__ -   ***** Eval results sst-2 *****\n"
+            "11/25/2020 10:00:00 - INFO - __main__ -     eval_loss = 0.35\n"
+            "11/25/2020 10:00:00 - INFO - __main__ -     eval_acc = 0.91\n"
+            "11/25/2020 10:00:00 - INFO - transformers.configuration_utils -   loading configuration file "
+            "https://huggingface.co/bert-base-uncased/resolve/main/config.json from cache\n")
+    runs, _ = load(tmp_path, "glue.log", text)
+    run = runs["glue"]
+    assert (run.eval_metrics["eval_loss"], run.eval_metrics["eval_acc"]) == (0.35, 0.91)
+    assert run.hyperparameters["model"] == "bert-base-uncased" and run.notes == ""
