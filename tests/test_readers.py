@@ -335,3 +335,10 @@ def test_results_an_old_example_script_logged(tmp_path):
     run = runs["glue"]
     assert (run.eval_metrics["eval_loss"], run.eval_metrics["eval_acc"]) == (0.35, 0.91)
     assert run.hyperparameters["model"] == "bert-base-uncased" and run.notes == ""
+
+
+def test_a_table_row_that_does_not_fit_is_a_warning(tmp_path):
+    text = "| Epoch | Training Loss | Validation Loss |\n|---|---|---|\n| 1 | 0.5 | 0.4 |\n| 2 | oops |\n| 3 | 0.3 | 0.2 |\n"
+    runs, warnings = load(tmp_path, "t.md", text)
+    assert [h["epoch"] for h in runs["t"].history] == [1, 3]
+    assert [(w.line, w.message.split(" (")[0]) for w in warnings] == [(4, "table row not read")]

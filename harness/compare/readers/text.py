@@ -127,7 +127,7 @@ class _Scanner:
                 return i + 1
             self.block = None
         if self.table is not None:
-            if self.table_line(line):
+            if self.table_line(lineno, line):
                 return i + 1
             self.table = None
         split = metrics_header(line)
@@ -217,11 +217,15 @@ class _Scanner:
         self.other(self.first + i, line)
         return i + 1
 
-    def table_line(self, line: str) -> bool:
+    def table_line(self, lineno: int, line: str) -> bool:
         if pieces.is_rule(line):
             return True
         row = pieces.table_row(line, self.table)
         if row is None:
+            if line.lstrip().startswith("|"):  # still the table's shape, but not a row of numbers we can read
+                self.warnings.append(ParseWarning(self.path, lineno, "table row not read (cells do not fit the "
+                                                                     "header, or are not numbers)"))
+                return True
             return False
         self.scan.history.append(row)
         return True
