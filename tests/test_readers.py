@@ -342,3 +342,15 @@ def test_a_table_row_that_does_not_fit_is_a_warning(tmp_path):
     runs, warnings = load(tmp_path, "t.md", text)
     assert [h["epoch"] for h in runs["t"].history] == [1, 3]
     assert [(w.line, w.message.split(" (")[0]) for w in warnings] == [(4, "table row not read")]
+
+
+@pytest.mark.parametrize("name, text", [
+    ("numbered.txt", "Results\n\n1. MBart (5e-5)\neval_accuracy = 0.9\n\n2. T5 (3e-4)\neval_accuracy = 0.8\n"),
+    ("bold.md", "**MBart (5e-5)**\n- Accuracy: 0.9\n\n**T5 (3e-4)**\n- Accuracy: 0.8\n"),
+    ("setext.md", "MBart (5e-5)\n============\n- Accuracy: 0.9\n\nT5 (3e-4)\n---------\n- Accuracy: 0.8\n"),
+    ("experiments.txt", "Experiment 1 - MBart\n***** eval metrics *****\n  eval_accuracy = 0.9\n"
+                        "Experiment 2 - T5\n***** eval metrics *****\n  eval_accuracy = 0.8\n"),
+])
+def test_other_ways_of_heading_runs(tmp_path, name, text):
+    runs, _ = load(tmp_path, name, text)
+    assert sorted(r.eval_metrics["eval_accuracy"] for r in runs.values()) == [0.8, 0.9]

@@ -22,6 +22,13 @@ _RUN_LINE_RE = re.compile(
     r"([A-Za-z0-9][\w.+-]*)[ \t*_]*(?:[:\-–—(][^\n]{0,100})?$",
     re.IGNORECASE,
 )
+_BOLD_RE = re.compile(r"^\*\*([^*\n]{1,100})\*\*[ \t]*:?[ \t]*$")
+_UNDERLINE_RE = re.compile(r"^[ \t]*(?:={3,}|-{3,})[ \t]*$")
+_RUN_WORDS = ("run", "experiment", "exp", "trial", "version", "versión", "essai", "expérience", "experimento", "lauf")
+# The words of _RUN_LINE_RE, case by case rather than IGNORECASE: several times faster on long texts.
+_RUN_WORD_RE = re.compile(r"(?m)^[ \t*_]*(?:" + "|".join(f"{w}|{w.capitalize()}|{w.upper()}" for w in _RUN_WORDS)
+                          + r")\b")
+_NUMBERED_RE = re.compile(r"(?m)^\d+[.)][ \t]+\S")
 _NUMBER_HEADING_RE = re.compile(r"^(\d+)[.)][ \t]+(\S[^\n]{0,80})$")
 _ENDS_WITH_VALUE_RE = re.compile(r"[:=][ \t]*[-+]?[\d.]+%?[ \t]*$")
 # Words of headings that name a part of a run, not a run.
@@ -48,6 +55,16 @@ def _is_part(title: str) -> bool:
     return bool(words) and all(w in _PART_WORDS for w in words) and not re.search(r"\d", title)
 
 
+def _setext(lines: list[str], i: int) -> int | None:
+    """Level 1 or 2 when line i is underlined with `===` / `---` (and is a title, not a `key: value`)."""
+    if i + 1 >= len(lines) or not _UNDERLINE_RE.match(lines[i + 1]):
+        return None
+    line = lines[i]
+    if line[0] in " \t-*#|" or ":" in line or not line.strip():
+        return None
+    return 1 if lines[i + 1].lstrip()[0] == "=" else 2
+
+
 def headings(lines: list[str]) -> list[tuple[int, int, str]]:
     """(line index, level, run name) of every line that may open a run."""
     out = []
@@ -55,6 +72,16 @@ def headings(lines: list[str]) -> list[tuple[int, int, str]]:
         if not line or len(line) > 120:
             continue
         head = line[0]
+        if (level := _setext(lines, i)) is not None:
+            title = _clean(line)
+            if title and not _is_part(title):
+                out.append((i, level, title))
+            continue
+        if head == "*" and (m := _BOLD_RE.match(line)):
+            title = _clean(m.group(1))
+            if title and not _is_part(title) and not _ENDS_WITH_VALUE_RE.search(title):
+                out.append((i, _RUN_LEVEL, title))
+            continue
         if head == "#" and (m := _MD_HEADING_RE.match(line)):
             title = _clean(m.group(2))
             if title and not _is_part(title):
@@ -68,7 +95,12 @@ def headings(lines: list[str]) -> list[tuple[int, int, str]]:
 
 
 def recognise(path: str, head: str) -> bool:
-    return head.startswith("#") or "\n#" in head or bool(re.search(r"(?im)^[ \t*_]*(?:run|experiment)\b", head))
+    """Could this text have run headings? Substring tests first: this runs on every Trainer stdout too."""
+    if "#" in head or "**" in head or "===" in head or "---" in head:
+        return True
+    if _RUN_WORD_RE.search(head):
+        return True
+    return bool(_NUMBERED_RE.search(head))
 
 
 def _sections(lines: list[str], marks: list[tuple[int, int, str]]):
