@@ -98,6 +98,7 @@ _LOGGER_PREFIX_RE = re.compile(
     r"|\d\d/\d\d/\d{4} \d\d:\d\d:\d\d - [A-Z]+ - [\w.]+ - ?"
     r"|(?:INFO|WARNING|DEBUG|ERROR):[\w.]+: ?"
 )
+_LOOSE_STARTS = frozenset("etpvETPV'\"")  # how `eval_x = 1`, `"train_loss": 2`, `epoch: 3` can start
 MAX_REGION_LINES = 400  # a dict or call spread over more lines than this is not one we read
 
 
@@ -142,7 +143,7 @@ class _Scanner:
             command, nxt = _command_at(self.lines, i)
             self.scan.commands.append((lineno, command))
             return nxt
-        elif "(" in line and pieces.ARGS_CALL_RE.search(line):
+        elif ("Arguments(" in line or "Config(" in line) and pieces.ARGS_CALL_RE.search(line):
             return self.arguments(i)
         else:
             self.other(lineno, line)
@@ -266,7 +267,7 @@ class _Scanner:
         stripped = line.lstrip()
         if not stripped:
             return False
-        if ("=" in line or ":" in line) and (item := pieces.loose_metric(line)):
+        if stripped[0] in _LOOSE_STARTS and ("=" in line or ":" in line) and (item := pieces.loose_metric(line)):
             split = "train" if item[0].startswith("train_") else "eval"
             self.scan.metrics.setdefault(split, {}).setdefault(*item)
             return True
@@ -333,7 +334,8 @@ def run_from_scan(found: Scan, version: str, path: str, kind: str, line: int) ->
     command = _main_command(found.commands)
     args = cmdline.parse_args(command) if command else {}
     hyper = cmdline.canonical(args)  # what the command line says wins over what Trainer printed
-    for key, value in [*cmdline.canonical(found.arguments).items(), *found.info.items()]:
+    stated = cmdline.canonical(found.arguments) if found.arguments else {}
+    for key, value in [*stated.items(), *found.info.items()]:
         hyper.setdefault(key, value)
     run = Run(
         version=version,
