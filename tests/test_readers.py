@@ -18,7 +18,7 @@ from test_mutations import SETTINGS, _mutation, mutate, render_all
 from harness.compare import metric_kinds, readers
 from harness.compare.formats import render
 from harness.compare.load import NOTHING_FOUND, load_runs
-from harness.compare.readers import runlog
+from harness.compare.readers import runlog_adapter
 from harness.compare.records import JUPYTER, OTHER_TRAINER, REPORT, Run
 from harness.compare.review import review
 from harness.compare.table import available_columns, build_table, summarize_warnings
@@ -36,7 +36,7 @@ def load(tmp_path, name, text):
 
 
 def test_registry_puts_the_run_log_first_and_every_reader_has_a_name():
-    assert readers.REGISTRY[0] is runlog.READER
+    assert readers.REGISTRY[0] is runlog_adapter.READER
     assert all(r.name for r in readers.REGISTRY) and len({r.name for r in readers.REGISTRY}) == len(readers.REGISTRY)
     assert readers.picked("x.ipynb").name == "Jupyter notebook"
     assert readers.picked("trainer_state.json").per_directory and readers.picked("notes.csv") is None

@@ -58,10 +58,10 @@ def lines_of(text: str) -> list[str]:
 
 def _registry() -> list[Reader]:
     # Imported here: the reader modules import records/cmdline, and load.py imports this package.
-    from harness.compare.readers import jupyter, other_trainers, report, runlog, tensorboard, text, trainer_json
+    from harness.compare.readers import jupyter, other_trainers, report, runlog_adapter, tensorboard, text, trainer_json
 
     return [
-        runlog.READER,  # the magic first line: the cheapest test and the commonest file
+        runlog_adapter.READER,  # the magic first line: the cheapest test and the commonest file
         jupyter.READER,  # before the text readers: its JSON holds Trainer's dicts too
         other_trainers.LLAMAFACTORY_READER,
         other_trainers.LIGHTNING_READER,

@@ -1,4 +1,4 @@
-"""The run log (docs/LOG_FORMAT.md), through its own reader in harness/runlog/reader.py."""
+"""Adapter: the run log (docs/LOG_FORMAT.md) in the reader registry; its reader is harness/runlog/reader.py."""
 
 from __future__ import annotations
 
