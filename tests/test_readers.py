@@ -354,3 +354,20 @@ def test_a_table_row_that_does_not_fit_is_a_warning(tmp_path):
 def test_other_ways_of_heading_runs(tmp_path, name, text):
     runs, _ = load(tmp_path, name, text)
     assert sorted(r.eval_metrics["eval_accuracy"] for r in runs.values()) == [0.8, 0.9]
+
+
+def test_notebook_runs_under_markdown_headings_not_code_comments(tmp_path):
+    def cell(kind, source, *outputs):
+        return {"cell_type": kind, "metadata": {}, "source": source, "outputs": list(outputs)}
+
+    def printed(text):
+        return {"output_type": "stream", "name": "stdout", "text": text}
+
+    cells = [cell("markdown", "## Run A (lr 5e-5)"),
+             cell("code", "# train it\ntrainer.train()", printed("{'train_runtime': 10.0, 'train_loss': 0.9, 'epoch': 1.0}\n")),
+             cell("code", "# evaluate\nprint(trainer.evaluate())", printed("{'eval_loss': 0.8, 'epoch': 1.0}\n")),
+             cell("markdown", "## Run B (lr 1e-5)"),
+             cell("code", "# evaluate\nprint(trainer.evaluate())", printed("{'eval_loss': 0.7, 'epoch': 1.0}\n"))]
+    runs, _ = load(tmp_path, "two.ipynb", json.dumps({"nbformat": 4, "cells": cells}))
+    assert {v: r.eval_metrics["eval_loss"] for v, r in runs.items()} == {"Run A (lr 5e-5)": 0.8, "Run B (lr 1e-5)": 0.7}
+    assert runs["Run A (lr 5e-5)"].train_metrics["train_loss"] == 0.9 and not runs["Run B (lr 1e-5)"].train_metrics

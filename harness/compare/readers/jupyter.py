@@ -104,7 +104,8 @@ def flatten(cells: list) -> tuple[list[str], list[int], set[int]]:
             continue
         is_markdown = cell.get("cell_type") == "markdown"
         source = _text(cell.get("source"))
-        chunks = [source.split("\n")]
+        # Code is indented by one space: a `# comment` in it must not read as a Markdown heading.
+        chunks = [source.split("\n") if is_markdown else [" " + line for line in source.split("\n")]]
         outputs = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
         chunks += [_output_lines(o, ".train(" in source) for o in outputs if isinstance(o, dict)]
         for chunk in chunks:
