@@ -9,9 +9,11 @@ config, environment, data, model, samples and summary sections, 10 periodic line
 blocks; numbers differ from file to file), 500 transformers 4.x and 500 transformers 5.x stdout files.
 Each round reads every file, builds the table with its reviewer warnings, and renders markdown; the
 second benchmark does the same with the parse cache warm, as a repeated `harness table` over unchanged
-files does.
+files does. `test_read_only_floor_10000_files` times only finding and reading the same files: the machine is
+shared, so report the other two as ratios to this floor, measured in the same run.
 """
 
+import os
 import random
 
 import logfixtures as F
@@ -57,6 +59,20 @@ def parse_and_tabulate(root, cache_path=None):
     table.warnings[:0] = review(table.runs)
     render(table, "markdown")
     return len(table.rows)
+
+
+def read_only(root):
+    """The floor: what Python takes only to find and read the same files, parsing nothing."""
+    total = 0
+    for folder, _, names in os.walk(root):
+        for name in names:
+            with open(os.path.join(folder, name), "rb") as handle:
+                total += len(handle.read())
+    return total
+
+
+def test_read_only_floor_10000_files(benchmark, corpus):
+    assert benchmark.pedantic(read_only, args=(corpus,), rounds=3, iterations=1) > 0
 
 
 def test_parse_and_tabulate_10000_files(benchmark, corpus):

@@ -132,11 +132,12 @@ def test_hf5_string_values(tmp_path):
     assert run.train_metrics["train_runtime"] == 85.0
 
 
-def test_text_file_without_trainer_output_is_skipped_silently(tmp_path):
-    F.write(tmp_path / "readme.txt", "just some notes\nnothing to see {here}\n")
-    F.write(tmp_path / "ignored.csv", "a,b\n")
+def test_text_file_without_trainer_output_is_named_in_one_warning(tmp_path):
+    path = F.write(tmp_path / "readme.txt", "just some notes\nnothing to see {here}\n")
+    F.write(tmp_path / "ignored.csv", "a,b\n")  # not a name any reader picks up
     runs, warnings = load_runs([str(tmp_path)])
-    assert runs == [] and warnings == []
+    assert runs == [] and [(w.path, w.line) for w in warnings] == [(str(path), 0)]
+    assert "no runs" in warnings[0].message
 
 
 # ---- notebooks ----

@@ -71,13 +71,16 @@ def final_epoch(run: Run) -> float | None:
     return epoch
 
 
+_STOPPED = ("crashed", "interrupted", "stale")
+
+
 def fill_epochs(runs: list[Run]) -> None:
     """`epochs` (this run) and `cumulative_epochs` (summed up the parent chain) for every run."""
     by_version: dict[str, Run] = {}
     for run in sorted(runs, key=lambda r: (version_key(r.version), r.source, r.line)):
         by_version.setdefault(run.version, run)
         run.epochs = final_epoch(run)
-        if run.epochs is None:
+        if run.epochs is None and run.status not in _STOPPED:  # a crash did not get to its planned epochs
             run.epochs = _number(run.hyperparameters.get("num_train_epochs"))
     memo: dict[int, float | None] = {}
     for run in runs:

@@ -14,20 +14,25 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from harness.compare import cmdline, lineage
-from harness.compare.readers.runlog import parse_runlog
-from harness.compare.readers.text import BANNER_RE, TRAINER_MARK_RE, parse_notebook, parse_trainer_stdout
-from harness.compare.readers.trainer_json import JSON_NAMES, parse_json_dir
-from harness.compare.records import NOTEBOOK, RUNLOG, TRAINER_JSON, TRAINER_STDOUT, ParseWarning, Run, version_key
-from harness.runlog.format import MAGIC, MAGIC_PREFIX
+from harness.compare import cmdline, lineage, metric_kinds, readers
+from harness.compare.records import (
+    JUPYTER,
+    NOTEBOOK,
+    OTHER_TRAINER,
+    REPORT,
+    RUNLOG,
+    TRAINER_JSON,
+    TRAINER_STDOUT,
+    ParseWarning,
+    Run,
+    version_key,
+)
 from harness.runlog.reader import MAX_BYTES, read_bounded
 from harness.runlog.writer import is_locked
 
-TEXT_SUFFIXES = (".log", ".txt")
+NOTHING_FOUND = "no runs in this file (no shape the readers know)"
 _BINARY_PROBE = 8192
-_KIND_RANK = {RUNLOG: 0, NOTEBOOK: 1, TRAINER_STDOUT: 2, TRAINER_JSON: 3}
-# Metrics that differ between two records of one run only by how they were printed or timed.
-_NOT_COMPARED = ("_runtime", "_per_second", "total_flos", "_mem_", "_samples")
+_KIND_RANK = {RUNLOG: 0, NOTEBOOK: 1, TRAINER_STDOUT: 2, TRAINER_JSON: 3, JUPYTER: 4, OTHER_TRAINER: 5, REPORT: 6}
 _COMPARED_HYPERPARAMETERS = ("learning_rate", "num_train_epochs", "per_device_train_batch_size")
 
 
@@ -48,7 +53,7 @@ def load_runs(
     if isinstance(paths, str):
         paths = [paths]
     warnings: list[ParseWarning] = []
-    texts, json_dirs = discover(paths, warnings)
+    texts, grouped = discover(paths, warnings)
     runs: list[Run] = []
     cached = cache.lookup(texts) if cache is not None else {}
     for path in texts:
@@ -61,8 +66,8 @@ def load_runs(
                 cache.store(path, before, found, problems)
         runs.extend(found)
         warnings.extend(problems)
-    for directory, names in json_dirs.items():
-        found, problems = read_json_dir(directory, names, max_bytes)
+    for directory, names in grouped.items():
+        found, problems = read_directory(directory, names, max_bytes)
         runs.extend(found)
         warnings.extend(problems)
     finish(runs, stale_after, time.time() if now is None else now)
@@ -74,13 +79,20 @@ def load_runs(
 
 
 def discover(paths: Iterable[str], warnings: list[ParseWarning]) -> tuple[list[str], dict[str, list[str]]]:
-    """(text files, {directory: [Trainer JSON file names]}), each file once, in a stable order."""
-    texts: dict[str, None] = {}
-    json_dirs: dict[str, list[str]] = {}
+    """(text files, {directory: [names of files read together]}), each file once, in a stable order.
 
-    def add_json(path: str) -> None:
+    A directory walk takes the files some reader `picks`; a file named on the command line is read
+    whatever its name (a `.json` one as Trainer's JSON files).
+    """
+    texts: dict[str, None] = {}
+    grouped: dict[str, list[str]] = {}
+
+    def add(path: str, reader: readers.Reader | None) -> None:
+        if reader is None or not reader.per_directory:
+            texts.setdefault(path, None)
+            return
         directory, name = os.path.split(path)
-        names = json_dirs.setdefault(directory or ".", [])
+        names = grouped.setdefault(directory or ".", [])
         if name not in names:
             names.append(name)
 
@@ -90,19 +102,17 @@ def discover(paths: Iterable[str], warnings: list[ParseWarning]) -> tuple[list[s
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
                 for name in sorted(files):
-                    full = os.path.join(root, name)
-                    if name in JSON_NAMES:
-                        add_json(full)
-                    elif name.endswith(TEXT_SUFFIXES):
-                        texts.setdefault(full, None)
+                    reader = readers.picked(name)
+                    if reader is not None:
+                        add(os.path.join(root, name), reader)
         elif os.path.isfile(path):
-            if path.endswith(".json"):
-                add_json(path)
-            else:
-                texts.setdefault(path, None)
+            reader = readers.picked(os.path.basename(path))
+            if reader is None and path.endswith(".json"):
+                reader = readers.DIRECTORY_READERS[0]
+            add(path, reader)
         else:
             warnings.append(ParseWarning(path, 0, "no such file or directory"))
-    return list(texts), json_dirs
+    return list(texts), grouped
 
 
 def read_bytes(path: str, max_bytes: int) -> tuple[bytes | None, list[ParseWarning]]:
@@ -131,6 +141,9 @@ def decode(data: bytes, path: str) -> tuple[str, list[ParseWarning]]:
 
 
 def read_text_file(path: str, max_bytes: int = MAX_BYTES) -> tuple[list[Run], list[ParseWarning]]:
+    binary = readers.binary_reader(path)
+    if binary is not None:
+        return _finished(path, *_guarded(path, binary.read, None), [])
     data, warnings = read_bytes(path, max_bytes)
     if data is None:
         return [], warnings
@@ -138,53 +151,38 @@ def read_text_file(path: str, max_bytes: int = MAX_BYTES) -> tuple[list[Run], li
     warnings.extend(problems)
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
+    return _finished(path, *_guarded(path, parse_text, text), warnings)
+
+
+def _guarded(path: str, read, text: str | None) -> tuple[list[Run], list[ParseWarning]]:
     try:
-        runs, problems = parse_text(path, text)
+        return read(path, text)
     except Exception as exc:  # noqa: BLE001 - a reader bug must cost one file, not the whole table
-        return [], warnings + [ParseWarning(path, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
-    warnings.extend(problems)
+        return [], [ParseWarning(path, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
+
+
+def _finished(path: str, runs: list[Run], problems: list[ParseWarning], warnings: list[ParseWarning]):
+    """The file's runs with their file-level fields filled in; a file with none is named in a warning."""
+    warnings = warnings + problems
+    if not runs and not warnings:
+        warnings.append(ParseWarning(path, 0, NOTHING_FOUND))
     try:
         mtime = os.stat(path).st_mtime
     except OSError:
         mtime = None
     for run in runs:
         run.mtime = mtime
+        derive(run)
     return runs, warnings
 
 
 def parse_text(path: str, text: str) -> tuple[list[Run], list[ParseWarning]]:
-    """Which shape is this text? Run log by its magic line, notebook by a version banner, Trainer
-    stdout by anything Trainer prints; none of these: no runs and no warning (not a log)."""
-    stem = _stem(path)
-    first = text[: text.find("\n")] if "\n" in text else text
-    first = first.rstrip()
-    if first == MAGIC:
-        run, warnings = parse_runlog(path, text, stem)
-        return [run], warnings
-    if first.startswith(MAGIC_PREFIX):
-        run, warnings = parse_runlog(path, text, stem)
-        return [run], [ParseWarning(path, 1, "unknown run-log format; read as format 1")] + warnings
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if BANNER_RE.search(text):
-        runs, warnings = parse_notebook(path, lines)
-        if runs:
-            return runs, warnings
-    if TRAINER_MARK_RE.search(text):
-        return parse_trainer_stdout(path, lines, stem)
-    return [], []
+    """Runs from one text, by the first reader that recognises its shape (harness/compare/readers)."""
+    return readers.read_text(path, text)
 
 
-def _stem(path: str) -> str:
-    name = os.path.basename(path)
-    for suffix in TEXT_SUFFIXES:
-        if name.endswith(suffix):
-            return name[: -len(suffix)] or name
-    return name
-
-
-def read_json_dir(directory: str, names: list[str], max_bytes: int = MAX_BYTES):
+def read_directory(directory: str, names: list[str], max_bytes: int = MAX_BYTES):
+    """The files of one directory that a per-directory reader (Trainer's JSON files) reads together."""
     contents: dict[str, bytes] = {}
     warnings: list[ParseWarning] = []
     for name in names:
@@ -195,11 +193,12 @@ def read_json_dir(directory: str, names: list[str], max_bytes: int = MAX_BYTES):
     if not contents:
         return [], warnings
     try:
-        runs, problems = parse_json_dir(directory, contents)
+        runs, problems = readers.DIRECTORY_READERS[0].read(directory, contents)
     except Exception as exc:  # noqa: BLE001 - as for text: one bad directory, not a crash
         return [], warnings + [ParseWarning(directory, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
     for run in runs:
         run.mtime = max((_mtime(os.path.join(directory, n)) or 0.0) for n in contents) or None
+        derive(run)
     return runs, warnings + problems
 
 
@@ -214,22 +213,28 @@ def _mtime(path: str) -> float | None:
 
 
 def finish(runs: list[Run], stale_after: float, now: float) -> None:
+    """What depends on the clock, so is never cached: a `running` run log not written for a while is stale."""
     for run in runs:
-        fill_from_history(run)
-        _no_steps(run)
-        if run.source_kind == RUNLOG:
-            runlog_hyperparameters(run)
-            if run.status == "running" and _writer_gone(run):
-                run.status = "interrupted"
-            elif run.status == "running" and run.mtime is not None and now - run.mtime > stale_after * 60:
+        if run.source_kind == RUNLOG and run.status == "running" and _writer_gone(run):
+            run.status = "interrupted"
+        elif run.source_kind == RUNLOG and run.status == "running" and run.mtime is not None:
+            if now - run.mtime > stale_after * 60:
                 run.status = "stale"
-        if "perplexity" not in run.eval_metrics:
-            loss = run.eval_metrics.get("eval_loss")
-            if isinstance(loss, (int, float)) and not isinstance(loss, bool):
-                try:
-                    run.eval_metrics["perplexity"] = math.exp(loss)
-                except OverflowError:
-                    run.eval_metrics["perplexity"] = math.inf
+
+
+def derive(run: Run) -> None:
+    """What follows from one file alone; done before the parse cache stores it, so a warm table skips it."""
+    fill_from_history(run)
+    _no_steps(run)
+    if run.source_kind == RUNLOG:
+        runlog_hyperparameters(run)
+    if "perplexity" not in run.eval_metrics:
+        loss = run.eval_metrics.get("eval_loss")
+        if isinstance(loss, (int, float)) and not isinstance(loss, bool):
+            try:
+                run.eval_metrics["perplexity"] = math.exp(loss)
+            except OverflowError:
+                run.eval_metrics["perplexity"] = math.inf
 
 
 def _writer_gone(run: Run) -> bool:
@@ -308,15 +313,18 @@ def comparable_metrics(run: Run) -> dict[str, float]:
     out = {}
     for metrics in (run.train_metrics, run.eval_metrics):
         for key, value in metrics.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and not any(
-                part in key for part in _NOT_COMPARED
-            ):
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and _compared(key):
                 out[key] = float(value)
     for key in _COMPARED_HYPERPARAMETERS:
         value = run.hyperparameters.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             out[f"hp:{key}"] = float(value)
     return out
+
+
+def _compared(key: str) -> bool:
+    """Two records of one run may differ in costs (timed) and counts (one printed them, one not)."""
+    return metric_kinds.kind(key) not in (metric_kinds.COST, metric_kinds.COUNT)
 
 
 def close(a: float, b: float) -> bool:

@@ -17,7 +17,10 @@ RUNLOG = "runlog"
 TRAINER_STDOUT = "trainer_stdout"
 NOTEBOOK = "notebook"
 TRAINER_JSON = "trainer_json"
-SOURCE_KINDS = (RUNLOG, TRAINER_STDOUT, NOTEBOOK, TRAINER_JSON)
+REPORT = "report"  # hand-kept text: Markdown reports, model cards, pasted tables and results lists
+JUPYTER = "jupyter"  # a saved .ipynb
+OTHER_TRAINER = "other_trainer"  # files other trainers write (LLaMA-Factory, Lightning, TensorBoard)
+SOURCE_KINDS = (RUNLOG, TRAINER_STDOUT, NOTEBOOK, TRAINER_JSON, REPORT, JUPYTER, OTHER_TRAINER)
 
 
 @dataclass(frozen=True, order=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.compare.load import close, comparable_metrics
 from harness.compare.records import Run, version_key
+from harness.compare.table import name_some
 
 _TRAIN_ROLES = ("train",)
 _EVAL_ROLES = ("validation", "valid", "eval", "evaluation", "dev", "test")
@@ -107,5 +108,15 @@ def review(runs: list[Run]) -> list[str]:
                 found.append((version_key(run.version), rank, f"{run.version}: {remark}"))
     for version, remark in duplicates(runs):
         found.append((version_key(version), 3, f"{version}: {remark}"))
-    seen = dict.fromkeys(text for _, _, text in sorted(found))
-    return list(seen)
+    return _grouped(sorted(found))
+
+
+def _grouped(found: list[tuple[tuple, int, str]]) -> list[str]:
+    """`<version>: <remark>` lines; one remark that many versions share is one line naming them all."""
+    versions_by_remark: dict[str, list[str]] = {}
+    for _, _, text in found:
+        version, _, remark = text.partition(": ")
+        versions = versions_by_remark.setdefault(remark, [])
+        if version not in versions:
+            versions.append(version)
+    return [f"{name_some(versions)}: {remark}" for remark, versions in versions_by_remark.items()]

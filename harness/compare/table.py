@@ -10,11 +10,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from harness.compare import metric_kinds
 from harness.compare.records import ParseWarning, Run, version_key
 from harness.errors import UserError
 from harness.runlog.trainer_text import to_number
 
-LOWER, HIGHER = "lower", "higher"
+LOWER, HIGHER = metric_kinds.LOWER, metric_kinds.HIGHER
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,6 @@ CORE: list[tuple[Column, Callable[[Run], Any]]] = [
 ]
 _CORE_METRICS = {"train_loss", "eval_loss", "eval_accuracy", "perplexity", "train_runtime",
                  "train_samples_per_second", "peak_memory_mb"}
-# Metrics about cost or bookkeeping: selectable with --columns, not shown by default, never "best".
-_BOOKKEEPING = re.compile(r"_runtime$|_per_second$|_samples$|^total_flos$|_mem_|^epoch$|^step$|_steps$")
 # Other columns one may select or filter on.
 EXTRA: list[tuple[Column, Callable[[Run], Any]]] = [
     (Column("source", "source"), lambda r: r.where),
@@ -87,6 +86,7 @@ EXTRA: list[tuple[Column, Callable[[Run], Any]]] = [
     (Column("ended", "ended"), lambda r: r.ended),
     (Column("notes", "notes"), lambda r: r.notes),
     (Column("gradient_accumulation_steps", "grad. accum.", "int"), _hp("gradient_accumulation_steps")),
+    (Column("progress", "progress"), lambda r: r.fields.get("progress")),  # `step/total` a bar last showed
 ]
 
 
@@ -110,11 +110,8 @@ def _int_if_whole(value: float) -> int | float:
 
 
 def metric_direction(key: str) -> str | None:
-    if _BOOKKEEPING.search(key):
-        return None
-    if "loss" in key or "perplexity" in key or key.endswith(("_error", "_wer", "_cer")):
-        return LOWER
-    return HIGHER
+    """Quality metrics rank (lower or higher is better); costs, counts and diagnostics never do."""
+    return metric_kinds.direction(key)
 
 
 def available_columns(runs: list[Run]) -> tuple[list[tuple[Column, Callable]], list[str]]:
@@ -129,6 +126,8 @@ def available_columns(runs: list[Run]) -> tuple[list[tuple[Column, Callable]], l
             default.insert(default.index("runtime"), key)  # quality metrics sit with the others
     taken = {c.key for c, _ in columns}
     columns += [(c, f) for c, f in EXTRA if c.key not in taken]
+    if any(r.status in ("crashed", "interrupted") and r.fields.get("progress") for r in runs):
+        default.insert(default.index("status") + 1, "progress")  # how far a crashed run got
     taken |= {c.key for c, _ in EXTRA}
     bench = _bench_columns(runs, taken)
     columns += bench
@@ -287,17 +286,36 @@ def add_deltas(columns: list[Column], pairs: list[tuple[Run, dict]], base: dict[
 
 
 def summarize_warnings(warnings: list[ParseWarning], per_file: int = 3) -> list[str]:
-    """Parse warnings as lines, at most `per_file` for one file (a corrupt file can have thousands)."""
+    """Parse warnings as lines: one message that many files share is one line naming them; otherwise at
+    most `per_file` for one file (a corrupt file can have thousands)."""
+    files_by_message: dict[str, list[str]] = {}
+    for warning in warnings:
+        paths = files_by_message.setdefault(warning.message, [])
+        if warning.path not in paths:
+            paths.append(warning.path)
+    shared = {message for message, paths in files_by_message.items() if len(paths) > 1}
     out: list[str] = []
     counts: dict[str, int] = {}
     for warning in warnings:
+        if warning.message in shared:
+            continue
         counts[warning.path] = counts.get(warning.path, 0) + 1
         if counts[warning.path] <= per_file:
             out.append(str(warning))
     for path, count in counts.items():
         if count > per_file:
             out.append(f"{path}: {count - per_file} more warnings")
+    for message in sorted(shared):
+        paths = files_by_message[message]
+        out.append(f"{message} ({len(paths)} files): {name_some(paths)}")
     return out
+
+
+def name_some(names: list[str], most: int = 10) -> str:
+    """`a, b, c`, or the first `most` and how many more: one line however many there are."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
 
 
 def build_table(

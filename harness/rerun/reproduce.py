@@ -6,19 +6,17 @@ recorded ones key by key.
 """
 
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import versions
+from harness.compare import metric_kinds
 from harness.errors import UserError
 from harness.runlog.reader import read_log
 from harness.train import checkpoints
 from harness.train.data import changed_files
 
-# Wall-clock figures never reproduce; everything else a run reports should.
-NOT_COMPARED = re.compile(r"(_runtime|_per_second|total_flos|_mem_)")
 ENVIRONMENT_KEYS = ("python", "torch", "transformers", "datasets", "tokenizers", "accelerate", "peft", "device",
                     "device_name", "precision", "world_size", "git_commit", "git_dirty")
 
@@ -165,8 +163,8 @@ def compare(recorded: dict, reproduced: dict, rtol: float, atol: float) -> list[
     for split in sorted(set(recorded) | set(reproduced)):
         before, after = recorded.get(split, {}), reproduced.get(split, {})
         for key in sorted(set(before) | set(after)):
-            if NOT_COMPARED.search(key):
-                continue
+            if metric_kinds.is_cost(key):
+                continue  # wall-clock figures never reproduce; everything else a run reports should
             a, b = before.get(key), after.get(key)
             rows.append(Row(split, key, a, b, _close(a, b, rtol, atol)))
     return rows

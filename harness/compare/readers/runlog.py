@@ -1,14 +1,13 @@
-"""Run logs (docs/LOG_FORMAT.md) as Runs: the typed view of harness.runlog.reader's LogText."""
+"""Run logs (docs/LOG_FORMAT.md) as Runs: the typed view of harness.runlog.reader's LogText, in the registry."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from harness.compare.readers import Reader, Result, is_text_log, stem
 from harness.compare.records import RUNLOG, ParseWarning, Run
-from harness.runlog.format import ATTRIBUTES, DICT_SECTIONS, LISTS, MAGIC
+from harness.runlog.format import ATTRIBUTES, DICT_SECTIONS, LISTS, MAGIC, MAGIC_PREFIX
 from harness.runlog.reader import LogText, parse
-
-__all__ = ["MAGIC", "parse_runlog", "to_run"]
 
 
 def to_run(log: LogText, default_version: str) -> Run:
@@ -53,3 +52,18 @@ def parse_runlog(path: str, text: str, default_version: str) -> tuple[Run, list[
     log = parse(path, text)
     run = to_run(log, default_version)
     return run, [ParseWarning(path, line, message) for line, message in log.warnings]
+
+
+def recognise(path: str, head: str) -> bool:
+    return head.startswith(MAGIC_PREFIX)
+
+
+def read(path: str, text: str) -> Result:
+    run, warnings = parse_runlog(path, text, stem(path))
+    first = text[: text.find("\n")] if "\n" in text else text
+    if first.rstrip() != MAGIC:  # a newer writer's format: read as ours, and say so
+        warnings = [ParseWarning(path, 1, "unknown run-log format; read as format 1")] + warnings
+    return [run], warnings
+
+
+READER = Reader("run log", is_text_log, recognise, read)

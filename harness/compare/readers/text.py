@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.compare import cmdline
+from harness.compare.readers import Reader, Result, is_text_log, lines_of, pieces, stem
 from harness.compare.records import NOTEBOOK, TRAINER_STDOUT, ParseWarning, Run
 from harness.runlog.trainer_text import find_periodic, is_progress, metrics_header, metrics_line
 
@@ -27,6 +28,7 @@ TRAINER_MARK_RE = re.compile(
 )
 _TRAINER_KEY_RE = re.compile(r"['\"](?:loss|eval_\w+|train_\w+|epoch|learning_rate|grad_norm)['\"]\s*:")
 _TRAINER_KEYS = {"loss", "epoch", "step", "learning_rate", "grad_norm", "train_runtime", "train_loss"}
+_DICT_KEY_RE = re.compile(r"""['"]([A-Za-z_][\w./-]*)['"]\s*:""")
 _CHATTER_RE = re.compile(r"\s{2,}[A-Z][^=]*? = \S+\s*$|.*\*{5} Running \w+ \*{5}")
 _INFO = (
     (re.compile(r"Num Epochs = ([\d.]+)"), "num_train_epochs"),
@@ -43,10 +45,19 @@ class Scan:
     commands: list[tuple[int, str]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)  # hyper-parameters Trainer or a report stated
+    arguments: dict[str, Any] = field(default_factory=dict)  # TrainingArguments(...) keywords, code or repr
     prose: list[str] = field(default_factory=list)
     traceback: str | None = None  # the exception line, when a traceback was pasted
+    progress: tuple[int, int, float | None] | None = None  # the last (step, total, epoch) a bar showed
     lines: dict[str, int] = field(default_factory=dict)
+
+    def has_numbers(self) -> bool:
+        return bool(self.history or self.metrics or self.info or self.arguments)
+
+    def stopped_early(self) -> bool:
+        """A training run that crashed before it logged anything: a progress bar and its arguments."""
+        return bool(self.progress and (self.arguments or self.info) and self.traceback)
 
 
 def banner_version(line: str) -> str | None:
@@ -70,6 +81,27 @@ def _command_at(lines: list[str], i: int) -> tuple[str, int]:
     return re.sub(r"^\s*[$>%!]\s*", "", text), i + 1
 
 
+_RESULTS_INTRO_RE = re.compile(r"result|metric|achieve|evaluation|score|performance|résultat|resultado|ergebnis",
+                               re.IGNORECASE)
+_MODEL_NAME_RE = re.compile(r'"_name_or_path"\s*:\s*"([^"]+)"')
+_BASE_MODEL_RE = re.compile(r"fine-tuned version of \[([^\]]+)\]|from_pretrained\(\s*['\"]([^'\"]+)['\"]"
+                            r"|\b(?:model_name|model_checkpoint|model_id|base_model|model_name_or_path)\s*=\s*"
+                            r"['\"]([^'\"]+)['\"]")
+# `loading configuration file https://huggingface.co/roberta-large/resolve/main/config.json`, or from the
+# hub cache `.../models--org--name/snapshots/...`: the checkpoint Trainer's INFO lines say was loaded.
+_LOADED_MODEL_RE = re.compile(r"loading (?:configuration|weights) file .*?(?:huggingface\.co/([\w.-]+(?:/[\w.-]+)?)/resolve/"
+                              r"|models--([\w.-]+?(?:--[\w.-]+)?)/snapshots/)")
+# The prefix Python logging puts in front of a message: transformers' `[INFO|trainer.py:2314] 2024-03-01
+# 12:00:00,000 >> `, the example scripts' `03/01/2024 12:00:00 - INFO - __main__ - `, the default `INFO:root:`.
+_LOGGER_PREFIX_RE = re.compile(
+    r"\[(?:INFO|WARNING|WARN|DEBUG|ERROR|CRITICAL)\|[^\]]*\][^>\n]*>> ?"
+    r"|\d\d/\d\d/\d{4} \d\d:\d\d:\d\d - [A-Z]+ - [\w.]+ - ?"
+    r"|(?:INFO|WARNING|DEBUG|ERROR):[\w.]+: ?"
+)
+_LOOSE_STARTS = frozenset("etpvETPV'\"")  # how `eval_x = 1`, `"train_loss": 2`, `epoch: 3` can start
+MAX_REGION_LINES = 400  # a dict or call spread over more lines than this is not one we read
+
+
 class _Scanner:
     def __init__(self, path: str, lines: list[str], first_lineno: int, warnings: list[ParseWarning]):
         self.path = path
@@ -78,6 +110,8 @@ class _Scanner:
         self.warnings = warnings
         self.scan = Scan()
         self.block: dict[str, Any] | None = None
+        self.table: list[str] | None = None  # column names while inside a progress table
+        self.results_list = False  # inside a list introduced by "... results ...:"
 
     def run(self) -> Scan:
         i, lines = 0, self.lines
@@ -89,20 +123,28 @@ class _Scanner:
         lineno = self.first + i
         if self.block is not None:
             item = metrics_line(line)
-            if item is not None:
+            if item is not None and (" =" in line or not line.lstrip()[:1].isupper()):  # not Slurm's Key=value
                 self.block[item[0]] = item[1]
                 return i + 1
             self.block = None
+        if self.table is not None:
+            if self.table_line(lineno, line):
+                return i + 1
+            self.table = None
         split = metrics_header(line)
         if split:
             self.block = self.scan.metrics[split] = {}
             self.scan.lines.setdefault(f"{split}_metrics", lineno)
+        elif "{" in line and "}" not in line and line.rstrip().endswith(("{", ",")):
+            return self.multiline_dict(i)
         elif "{" in line and self.periodic(lineno, line):
             pass
         elif ".py" in line and cmdline.looks_like_command(line):
             command, nxt = _command_at(self.lines, i)
             self.scan.commands.append((lineno, command))
             return nxt
+        elif ("Arguments(" in line or "Config(" in line) and pieces.ARGS_CALL_RE.search(line):
+            return self.arguments(i)
         else:
             self.other(lineno, line)
         return i + 1
@@ -110,14 +152,84 @@ class _Scanner:
     def periodic(self, lineno: int, line: str) -> bool:
         """True when the line was a Trainer dict (read, or reported as unreadable)."""
         found, _ = find_periodic(line)
+        if found is None and _TRAINER_KEY_RE.search(line):
+            found = self.loose_dict(lineno, line[line.find("{"):])
+            if not found:
+                self.warnings.append(ParseWarning(self.path, lineno, "Trainer dict is not readable (truncated?)"))
+                return True
         if found is not None and (_TRAINER_KEYS & found.keys() or any(k.startswith("eval_") for k in found)):
             self.scan.history.append(found)
             self.scan.lines.setdefault("training", lineno)
             return True
-        if found is None and _TRAINER_KEY_RE.search(line):
-            self.warnings.append(ParseWarning(self.path, lineno, "Trainer dict is not readable (truncated?)"))
-            return True
         return False
+
+    def loose_dict(self, lineno: int, text: str) -> dict[str, Any]:
+        """A dict with values Python cannot read back (`array([...])`, `tensor(0.5)`): its scalars, by
+        pattern; when it is Trainer's, keys whose value is not a scalar are named in a warning."""
+        found = pieces.loose_items(text)
+        if not (_TRAINER_KEYS & found.keys() or any(k.startswith("eval_") for k in found)):
+            return found
+        skipped = [k for k in dict.fromkeys(_DICT_KEY_RE.findall(text)) if k not in found]
+        if skipped:
+            self.warnings.append(ParseWarning(self.path, lineno, f"not a number, left out: {', '.join(skipped[:5])}"))
+        return found
+
+    def region(self, i: int, opener: int) -> tuple[str, int] | None:
+        """The text from line i's bracket at `opener` to its closing bracket, and the index after it."""
+        end = min(len(self.lines), i + MAX_REGION_LINES)
+        text = "\n".join(self.lines[i:end])
+        close = pieces.balanced_end(text, opener)
+        if close is None:
+            return None
+        return text[opener:close], i + text.count("\n", 0, close) + 1
+
+    def arguments(self, i: int) -> int:
+        line = self.lines[i]
+        m = pieces.ARGS_CALL_RE.search(line)
+        found = self.region(i, m.end() - 1)
+        if found is None:
+            self.other(self.first + i, line)
+            return i + 1
+        text, nxt = found
+        for key, value in pieces.call_kwargs(text[1:-1]).items():
+            self.scan.arguments.setdefault(key, value)
+        self.scan.lines.setdefault("arguments", self.first + i)
+        return nxt
+
+    def multiline_dict(self, i: int) -> int:
+        """A dict printed over several lines (pprint, json.dumps(indent=2), a model config dump)."""
+        line = self.lines[i]
+        found = self.region(i, line.find("{"))
+        if found is None or found[1] == i + 1:
+            self.other(self.first + i, line)
+            return i + 1
+        text, nxt = found
+        name = _MODEL_NAME_RE.search(text)
+        if name and "Config" in line:
+            self.scan.info.setdefault("model", name.group(1))
+            return nxt
+        items = self.loose_dict(self.first + i, text)
+        if _TRAINER_KEYS & items.keys() or any(k.startswith("eval_") for k in items):
+            self.scan.history.append(items)
+            self.scan.lines.setdefault("training", self.first + i)
+            return nxt
+        if items or text.count("\n") > 1:
+            return nxt  # some other structure: not a person's notes either
+        self.other(self.first + i, line)
+        return i + 1
+
+    def table_line(self, lineno: int, line: str) -> bool:
+        if pieces.is_rule(line):
+            return True
+        row = pieces.table_row(line, self.table)
+        if row is None:
+            if line.lstrip().startswith("|"):  # still the table's shape, but not a row of numbers we can read
+                self.warnings.append(ParseWarning(self.path, lineno, "table row not read (cells do not fit the "
+                                                                     "header, or are not numbers)"))
+                return True
+            return False
+        self.scan.history.append(row)
+        return True
 
     def other(self, lineno: int, line: str) -> None:
         scan = self.scan
@@ -126,6 +238,9 @@ class _Scanner:
             scan.lines.setdefault("traceback", lineno)
         elif scan.traceback == "Traceback" and re.match(r"[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b", line):
             scan.traceback = line.strip()
+        logged = _LOGGER_PREFIX_RE.match(line) if line[:1] in "[0123456789IWDE" else None
+        if logged:  # a logging call's message: what it says counts, but it is never a person's note
+            line = line[logged.end():]
         if " = " in line:
             for regex, key in _INFO:
                 m = regex.search(line)
@@ -133,9 +248,61 @@ class _Scanner:
                     scan.info[key] = float(m.group(1)) if "." in m.group(1) else int(m.group(1))
             if _CHATTER_RE.match(line):
                 return
+        if "/" in line:
+            found = pieces.progress(line)
+            # The training bar has the largest total; evaluation bars in between must not replace it.
+            if found is not None and (scan.progress is None or found[1] >= scan.progress[1]):
+                scan.progress = found
+        if logged:
+            self.logged(line)
+            return
+        if is_progress(line) or self.numbers(lineno, line):
+            return
         stripped = line.strip()
-        if stripped and not is_progress(line) and not _DECORATION_RE.fullmatch(line):
+        if stripped and not _DECORATION_RE.fullmatch(line) and not pieces.is_log_line(line):
             scan.prose.append(stripped)
+
+    def numbers(self, lineno: int, line: str) -> bool:
+        """Metrics or hyper-parameters a person pasted or wrote: True when the line was one."""
+        stripped = line.lstrip()
+        if not stripped:
+            return False
+        if stripped[0] in _LOOSE_STARTS and ("=" in line or ":" in line) and (item := pieces.loose_metric(line)):
+            split = "train" if item[0].startswith("train_") else "eval"
+            self.scan.metrics.setdefault(split, {}).setdefault(*item)
+            return True
+        several = pieces.pairs(line) if line.count(":") + line.count("=") >= 2 else []
+        if several or (stripped[0] in "-*•+0123456789" and (one := pieces.bullet(line, self.results_list))):
+            for kind, key, value in several or [one]:
+                if kind == "hyper":
+                    self.scan.info.setdefault(key, value)
+                else:
+                    split = "train" if key.startswith("train_") else "eval"
+                    self.scan.metrics.setdefault(split, {}).setdefault(key, value)
+            return True
+        if "oss" in line and (names := pieces.table_header(line)):
+            self.table = names
+            self.scan.lines.setdefault("training", lineno)
+            return True
+        self.results_list = stripped.endswith(":") and bool(_RESULTS_INTRO_RE.search(line))
+        self.model(line)
+        return False
+
+    def logged(self, message: str) -> None:
+        """Old example scripts logged their results (`- INFO - __main__ -   eval_loss = 0.35`)."""
+        if ("=" in message or ":" in message) and (item := pieces.loose_metric(message)):
+            split = "train" if item[0].startswith("train_") else "eval"
+            self.scan.metrics.setdefault(split, {}).setdefault(*item)
+        else:
+            self.model(message)
+
+    def model(self, line: str) -> None:
+        found = _BASE_MODEL_RE.search(line) if ("pretrained" in line or "model" in line) else None
+        if found is None and "loading" in line:
+            found = _LOADED_MODEL_RE.search(line)
+        if found:
+            name = next(g for g in found.groups() if g)
+            self.scan.info.setdefault("model", name.replace("--", "/") if "--" in name else name)
 
 
 def scan(path: str, lines: list[str], first_lineno: int, warnings: list[ParseWarning]) -> Scan:
@@ -166,8 +333,9 @@ def run_from_scan(found: Scan, version: str, path: str, kind: str, line: int) ->
         evals.update({k: v for k, v in other.items() if k not in evals})
     command = _main_command(found.commands)
     args = cmdline.parse_args(command) if command else {}
-    hyper = cmdline.canonical(args)
-    for key, value in found.info.items():
+    hyper = cmdline.canonical(args)  # what the command line says wins over what Trainer printed
+    stated = cmdline.canonical(found.arguments) if found.arguments else {}
+    for key, value in [*stated.items(), *found.info.items()]:
         hyper.setdefault(key, value)
     run = Run(
         version=version,
@@ -186,15 +354,19 @@ def run_from_scan(found: Scan, version: str, path: str, kind: str, line: int) ->
     )
     if found.traceback and found.traceback != "Traceback":
         run.errors.append(found.traceback)
+    if found.progress is not None:
+        run.fields["progress"] = f"{found.progress[0]}/{found.progress[1]}"
     return run
 
 
 def parse_trainer_stdout(path: str, lines: list[str], version: str) -> tuple[list[Run], list[ParseWarning]]:
     warnings: list[ParseWarning] = []
     found = scan(path, lines, 1, warnings)
-    if not (found.history or found.metrics or found.info):
+    if not found.has_numbers():
         return [], warnings
-    return [run_from_scan(found, version, path, TRAINER_STDOUT, 1)], warnings
+    run = run_from_scan(found, version, path, TRAINER_STDOUT, 1)
+    run.notes = ""  # a program's output: nothing in it is a person's note
+    return [run], warnings
 
 
 def parse_notebook(path: str, lines: list[str]) -> tuple[list[Run], list[ParseWarning]]:
@@ -211,3 +383,17 @@ def parse_notebook(path: str, lines: list[str]) -> tuple[list[Run], list[ParseWa
         found = scan(path, lines[start + 1 : end], start + 2, warnings)
         runs.append(run_from_scan(found, version, path, NOTEBOOK, start + 1))
     return runs, warnings
+
+
+def _notebook(path: str, text: str) -> Result:
+    return parse_notebook(path, lines_of(text))
+
+
+def _stdout(path: str, text: str) -> Result:
+    return parse_trainer_stdout(path, lines_of(text), stem(path))
+
+
+NOTEBOOK_READER = Reader("notebook of versions", is_text_log, lambda path, head: bool(BANNER_RE.search(head)),
+                         _notebook)
+STDOUT_READER = Reader("Trainer stdout", is_text_log, lambda path, head: bool(TRAINER_MARK_RE.search(head)),
+                       _stdout)

@@ -13,6 +13,7 @@ import os
 import re
 from typing import Any
 
+from harness.compare.readers import Reader
 from harness.compare.records import TRAINER_JSON, ParseWarning, Run
 
 JSON_NAMES = ("trainer_state.json", "all_results.json", "train_results.json", "eval_results.json")
@@ -64,6 +65,12 @@ def _state(state: dict[str, Any], run: Run) -> None:
     for key in ("global_step", "max_steps", "best_metric", "best_model_checkpoint"):
         if state.get(key) is not None:
             run.fields[key] = str(state[key])
+    epoch = state.get("epoch")
+    if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):
+        run.train_metrics.setdefault("epoch", epoch)  # where it stopped, as the file states it
+    step, total = state.get("global_step"), state.get("max_steps")
+    if isinstance(step, int) and isinstance(total, int) and total > 0:
+        run.fields["progress"] = f"{step}/{total}"
 
 
 def parse_json_dir(directory: str, files: dict[str, bytes]) -> tuple[list[Run], list[ParseWarning]]:
@@ -92,3 +99,7 @@ def parse_json_dir(directory: str, files: dict[str, bytes]) -> tuple[list[Run], 
     if run.train_metrics.get("train_runtime") is not None:
         run.status = "finished"
     return [run], warnings
+
+
+READER = Reader("Trainer JSON files", lambda name: name in JSON_NAMES, lambda path, head: True, parse_json_dir,
+                per_directory=True)

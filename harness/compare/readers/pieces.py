@@ -1,0 +1,364 @@
+"""Line-sized pieces of free text that carry numbers: pure functions, no I/O, never raise.
+
+What people paste next to (or instead of) Trainer's own output: header-less metric lines, bullet lists in any
+language (`- Exactitude (Accuracy): 0.8949`), progress tables (Trainer's notebook table, a model card's
+`Training results`), dicts with values Python cannot read back (`array([...])`, `tensor(0.5)`), the keyword
+arguments of `TrainingArguments(...)` (code or repr), and the line shapes that are log chatter, not notes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from harness.runlog.trainer_text import to_number
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf"
+_SPLIT_PREFIXES = ("eval_", "train_", "test_", "predict_", "validation_", "val_")
+
+# ---- labels people write -> Trainer's metric names ----
+
+# A label (lower-cased, accents and punctuation kept) -> the metric name Trainer would use without `eval_`.
+_METRIC_WORDS = {
+    "accuracy": "accuracy", "acc": "accuracy", "exactitude": "accuracy", "exactitud": "accuracy",
+    "précision globale": "accuracy", "genauigkeit": "accuracy", "acurácia": "accuracy", "accuratezza": "accuracy",
+    "f1": "f1", "f1-score": "f1", "f1 score": "f1", "f1_score": "f1", "f-score": "f1", "f-measure": "f1",
+    "f1 macro": "f1_macro", "macro f1": "f1_macro", "f1 micro": "f1_micro", "micro f1": "f1_micro",
+    "f1 weighted": "f1_weighted", "weighted f1": "f1_weighted",
+    "precision": "precision", "précision": "precision", "precisión": "precision", "präzision": "precision",
+    "precisão": "precision", "recall": "recall", "rappel": "recall", "exhaustividad": "recall",
+    "sensibilidad": "recall", "revocação": "recall", "sensitivity": "recall",
+    "loss": "loss", "eval loss": "loss", "validation loss": "loss", "val loss": "loss", "perte": "loss",
+    "pérdida": "loss", "verlust": "loss", "evaluation loss": "loss",
+    "training loss": "train_loss", "train loss": "train_loss",
+    "perplexity": "perplexity", "ppl": "perplexity", "perplexité": "perplexity",
+    "bleu": "bleu", "sacrebleu": "bleu", "chrf": "chrf", "meteor": "meteor", "bertscore": "bertscore",
+    "rouge1": "rouge1", "rouge-1": "rouge1", "rouge2": "rouge2", "rouge-2": "rouge2", "rougel": "rougeL",
+    "rouge-l": "rougeL", "rougelsum": "rougeLsum", "rouge-lsum": "rougeLsum",
+    "wer": "wer", "cer": "cer", "mcc": "matthews_correlation", "matthews correlation": "matthews_correlation",
+    "matthews_correlation": "matthews_correlation", "auc": "auc", "roc auc": "roc_auc", "roc-auc": "roc_auc",
+    "exact match": "exact_match", "exact_match": "exact_match", "em": "exact_match",
+    "pearson": "pearson", "spearmanr": "spearmanr", "spearman": "spearmanr", "gen len": "gen_len",
+}
+# Hyper-parameter labels of model cards and reports -> canonical names (harness/compare/cmdline.py).
+_HYPER_WORDS = {
+    "learning_rate": "learning_rate", "learning rate": "learning_rate", "lr": "learning_rate",
+    "train_batch_size": "per_device_train_batch_size", "batch_size": "per_device_train_batch_size",
+    "batch size": "per_device_train_batch_size", "per_device_train_batch_size": "per_device_train_batch_size",
+    "num_epochs": "num_train_epochs", "num_train_epochs": "num_train_epochs", "epochs": "num_train_epochs",
+    "gradient_accumulation_steps": "gradient_accumulation_steps",
+    "total_train_batch_size": "total_train_batch_size", "seed": "seed", "training_steps": "max_steps",
+    "max_steps": "max_steps", "weight_decay": "weight_decay", "warmup_steps": "warmup_steps",
+    "lr_scheduler_type": "lr_scheduler_type", "mixed_precision_training": "precision",
+    "epoch": "num_train_epochs", "num epochs": "num_train_epochs", "batch": "per_device_train_batch_size",
+}
+_SPLIT_WORDS = {"eval": "eval", "evaluation": "eval", "validation": "eval", "val": "eval", "valid": "eval",
+                "dev": "eval", "test": "test", "train": "train", "training": "train"}
+_BULLET_RE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+\**([^:=\n]{1,60}?)\**\s*[:=]\s*\**\s*(" + _NUMBER + r"|[^\s].*?)"
+                        r"\s*(%?)\**\s*$", re.IGNORECASE)
+_PAREN_RE = re.compile(r"\(([^()]*)\)")
+
+
+def _label_key(label: str) -> str:
+    return " ".join(label.strip().strip("*_`").lower().split())
+
+
+def metric_name(label: str, results_context: bool = False) -> str | None:
+    """`Exactitude (Accuracy)` -> `eval_accuracy`; `Training Loss` -> `train_loss`; None if not a metric.
+
+    A label outside the vocabulary names a metric only in a results list (`- Gen Len: 17.4` in a model
+    card), where any number is one.
+    """
+    key = _label_key(label)
+    candidates = [key] + [_label_key(inner) for inner in _PAREN_RE.findall(key)] + [_PAREN_RE.sub("", key).strip()]
+    for candidate in candidates:
+        if candidate.startswith(_SPLIT_PREFIXES) and re.fullmatch(r"[a-z_][\w./-]*", candidate):
+            return candidate
+        word = _METRIC_WORDS.get(candidate)
+        if word:
+            return word if word.startswith("train_") else f"eval_{word}"
+        split, _, rest = candidate.partition(" ")  # `Test Accuracy`, `Eval F1`, `Train Loss`
+        word = _METRIC_WORDS.get(rest) if split in _SPLIT_WORDS else None
+        if word:
+            return f"{_SPLIT_WORDS[split]}_{word.removeprefix('train_')}"
+    if results_context and re.fullmatch(r"[a-z][a-z0-9 _-]{0,30}", key):
+        return "eval_" + re.sub(r"[ -]+", "_", key)
+    return None
+
+
+def bullet(line: str, results_context: bool = False) -> tuple[str, str, Any] | None:
+    """`- F1-Score: 0.8904` -> ("metric", "eval_f1", 0.8904); `- learning_rate: 2e-05` -> ("hyper", ...)."""
+    m = _BULLET_RE.match(line)
+    if not m:
+        return None
+    label, raw, percent = m.groups()
+    hyper = _HYPER_WORDS.get(_label_key(label))
+    if hyper:
+        return "hyper", hyper, _hyper_value(hyper, raw)
+    number = to_number(raw)
+    if number is None:
+        return None
+    name = metric_name(label, results_context)
+    if name is None:
+        return None
+    return "metric", name, number / 100 if percent and name != "eval_loss" else number
+
+
+_PAIR_RE = re.compile(r"([A-Za-z][\w \-./()]{0,40}?)\**\s*[:=]\s*\**\s*(" + _NUMBER + r")(%?)(?=\s*(?:[,;|]|\*|$))",
+                      re.IGNORECASE)
+_LEAD_RE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])?\s*(?:\**[\w ]{1,30}\**\s*:\s*)?")
+
+
+def pairs(line: str) -> list[tuple[str, str, Any]]:
+    """`Test Loss: 1.0773, Test Accuracy: 0.5652` or `- **results**: accuracy=0.8667, f1=0.8611`: every
+    `label: number` of the line whose label names a metric or a hyper-parameter, when there are two or
+    more of them (one alone is a bullet's business)."""
+    body = line
+    lead = _LEAD_RE.match(line)
+    if lead and not _PAIR_RE.match(line, lead.start(), lead.end() + 1):
+        body = line[lead.end():]
+    found = _PAIR_RE.findall(body)
+    if len(found) < 2:
+        return []
+    out = []
+    for label, raw, percent in found:
+        label = label.strip(" ,;|*")
+        hyper = _HYPER_WORDS.get(_label_key(label))
+        if hyper:
+            out.append(("hyper", hyper, _hyper_value(hyper, raw)))
+        elif name := metric_name(label):
+            number = to_number(raw)
+            if number is not None:
+                out.append(("metric", name, number / 100 if percent and "loss" not in name else number))
+    return out
+
+
+def _hyper_value(name: str, raw: str) -> Any:
+    if name == "precision":
+        lowered = raw.lower()
+        return "bf16" if "bf16" in lowered else "fp16" if ("amp" in lowered or "fp16" in lowered) else raw.strip()
+    number = to_number(raw)
+    return raw.strip() if number is None else number
+
+
+# ---- header-less metric lines: `eval_rouge1 = 46.6`, `"eval_loss": 3.49,`, `train_loss: 0.3` ----
+
+_LOOSE_RE = re.compile(r"""^\s*['"]?((?:eval|train|test|predict|validation|val)_[A-Za-z0-9_./-]+|epoch)['"]?"""
+                       r"\s*[:=]\s*['\"]?(" + _NUMBER + r""")['"]?\s*,?\s*$""", re.IGNORECASE)
+
+
+def loose_metric(line: str) -> tuple[str, Any] | None:
+    m = _LOOSE_RE.match(line)
+    if not m:
+        return None
+    value = to_number(m.group(2))
+    return (m.group(1), value) if value is not None else None
+
+
+# ---- dicts that are not literals: `{'eval_f1': array([0.1, 0.6]), 'eval_acc': tensor(0.5), ...}` ----
+
+_ITEM_RE = re.compile(
+    r"""['"]([^'"\n]{1,100})['"]\s*:\s*(?:['"](""" + _NUMBER + r""")['"]"""
+    r"|(" + _NUMBER + r")(?![\w(])"
+    r"|(?:[A-Za-z_][\w.]*)\(\s*\[?\s*(" + _NUMBER + r")\s*\]?\s*(?:,[^()\[\]]*)?\))",
+    re.IGNORECASE,
+)
+
+
+def loose_items(text: str) -> dict[str, Any]:
+    """Every `'key': scalar` in `text`, wrappers such as `tensor(0.5, device='cuda:0')`, `np.float64(0.9)`
+    and one-element `array([0.3])` unwrapped; arrays of several values are not scalars and are left out.
+    Read by pattern, never evaluated."""
+    out: dict[str, Any] = {}
+    for key, quoted, bare, wrapped in _ITEM_RE.findall(text):
+        value = to_number(quoted or bare or wrapped)
+        if value is not None:
+            out.setdefault(key, value)
+    return out
+
+
+# ---- `TrainingArguments(...)`: code people quote, and the repr Trainer logs ----
+
+ARGS_CALL_RE = re.compile(r"\b(?:Seq2Seq)?(?:Training|SFT|DPO|GRPO|Reward|PPO|ORPO|KTO)(?:Arguments|Config)\(")
+_KWARG_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*(.*?)\s*$", re.DOTALL)
+# A value that is code, not data: a variable, `args.lr`, a call, arithmetic (`2 * bs`), a subscript.
+_CODE_RE = re.compile(r"^[A-Za-z_]\w*$|^[A-Za-z_]\w*(?:\.[a-z_]\w*)+$|[()\[\]+*\s]")
+_NUMERIC_ARGS = {"learning_rate", "num_train_epochs", "per_device_train_batch_size", "gradient_accumulation_steps",
+                 "seed", "max_steps", "warmup_steps", "weight_decay", "warmup_ratio", "block_size"}
+
+
+def balanced_end(text: str, start: int) -> int | None:
+    """Index just past the bracket closing the one at `start`, quotes respected; None when it never closes."""
+    depth, quote = 0, ""
+    for i in range(start, len(text)):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return None
+
+
+def _top_level_split(text: str) -> list[str]:
+    parts, depth, quote, current = [], 0, "", []
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in ",\n" and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def call_kwargs(inner: str) -> dict[str, Any]:
+    """`learning_rate=2e-5, fp16=True, output_dir="out"` -> values; a bare name in code (`batch_size`)
+    is a variable whose value the text does not hold, so it is left out."""
+    out: dict[str, Any] = {}
+    for part in _top_level_split(inner):
+        m = _KWARG_RE.match(part)
+        if not m:
+            continue
+        key, raw = m.groups()
+        raw = raw.rstrip(",").strip()
+        if not raw:
+            continue
+        if raw[0] in "'\"" and raw[-1] == raw[0] and len(raw) >= 2:
+            out[key] = raw[1:-1]
+            continue
+        number = to_number(raw)
+        if number is not None:
+            out[key] = number
+        elif raw in ("True", "False"):
+            out[key] = raw == "True"
+        elif key not in _NUMERIC_ARGS and not _CODE_RE.search(raw) and raw[0] not in "[{(":
+            out[key] = raw  # a repr's unquoted value: a path, `SchedulerType.LINEAR`
+    return out
+
+
+# ---- progress tables: Trainer's notebook table, a model card's `Training results`, pasted copies ----
+
+_TABLE_NAMES = {"training loss": "loss", "train loss": "loss", "validation loss": "eval_loss",
+                "val loss": "eval_loss", "eval loss": "eval_loss", "epoch": "epoch", "step": "step"}
+_MISSING_CELLS = {"no log", "-", "", "n/a", "nan?", "none"}
+_PHRASES = ("training loss", "validation loss", "train loss", "val loss", "eval loss", "gen len", "exact match",
+            "matthews correlation", "samples per second")
+
+
+def _cells(line: str) -> list[str]:
+    text = line.strip()
+    if text.startswith("|") or text.count("|") >= 2:
+        return [c.strip() for c in text.strip("|").split("|")]
+    if "\t" in text:
+        return [c.strip() for c in text.split("\t")]
+    return [c.strip() for c in re.split(r"\s{2,}", text)]
+
+
+def _phrase_cells(line: str) -> list[str]:
+    """A header pasted with single spaces: known two-word names kept together."""
+    text = " ".join(line.split()).lower()
+    for phrase in _PHRASES:
+        text = text.replace(phrase, phrase.replace(" ", "\0"))
+    return [word.replace("\0", " ") for word in text.split(" ")]
+
+
+def column_name(cell: str) -> str:
+    key = _label_key(cell)
+    if key in _TABLE_NAMES:
+        return _TABLE_NAMES[key]
+    word = _METRIC_WORDS.get(key)
+    if word:
+        return word if word.startswith("train_") else f"eval_{word}"
+    return "eval_" + re.sub(r"[^0-9a-z]+", "_", key).strip("_")
+
+
+def table_header(line: str) -> list[str] | None:
+    """Column names when `line` heads a progress table (it names a loss and an epoch or step column)."""
+    lowered = line.lower()
+    if "loss" not in lowered or ("epoch" not in lowered and "step" not in lowered):
+        return None
+    cells = [c for c in _cells(line) if c] if "|" in line else _cells(line)
+    if len(cells) < 2:
+        cells = _phrase_cells(line)
+    names = [column_name(c) for c in cells]
+    if not ({"loss", "eval_loss"} & set(names) and {"epoch", "step"} & set(names)):
+        return None
+    return names
+
+
+def is_rule(line: str) -> bool:
+    """A Markdown table's `|:---:|---|` line."""
+    stripped = line.strip()
+    return bool(stripped) and set(stripped) <= set("|:- \t") and "-" in stripped
+
+
+def table_row(line: str, names: list[str]) -> dict[str, Any] | None:
+    """One row as a history entry (`No log` cells left out); None when the line is not a row of this table."""
+    cells = [c for c in _cells(line) if c] if "|" in line else _cells(line)
+    if len(cells) != len(names):  # pasted with single spaces: `No log` is the one cell with a space
+        cells = re.sub(r"(?i)\bno log\b", "-", line).split()
+    if len(cells) != len(names):
+        return None
+    entry: dict[str, Any] = {}
+    for name, cell in zip(names, cells):
+        number = to_number(cell.replace(",", ""))
+        if number is not None:
+            entry[name] = number
+        elif cell.strip().lower() not in _MISSING_CELLS:
+            return None
+    return entry if entry else None
+
+
+# ---- how far a run got ----
+
+_NOTEBOOK_PROGRESS_RE = re.compile(r"\[\s*(\d+)/(\d+)\s+[\d:]+(?:\s*<\s*[\d:]+)?,\s*Epoch\s+([\d.]+)/(\d+)")
+# Trainer's own bars have no description in front (`Map: 100%|...`, `Downloading ...` are datasets' and hub's).
+_TQDM_RE = re.compile(r"(?:^|\r)\s*\d+%\|[^|\r]*\|\s*(\d+)/(\d+)\s*\[")
+
+
+def progress(line: str) -> tuple[int, int, float | None] | None:
+    """(step, total, epoch) from `[250/250 05:31, Epoch 1/1]`, or (step, total, None) from a tqdm bar."""
+    m = _NOTEBOOK_PROGRESS_RE.search(line)
+    if m:
+        return int(m.group(1)), int(m.group(2)), float(m.group(3))
+    found = _TQDM_RE.findall(line)
+    if found:
+        step, total = found[-1]
+        return int(step), int(total), None
+    return None
+
+
+# ---- log chatter: never a person's notes ----
+
+_LOG_LINE_RE = re.compile(
+    r"^\s*(?:\[?(?:INFO|WARNING|WARN|DEBUG|ERROR|CRITICAL)\b[|:\]\s]"
+    r"|\d{2,4}[-/]\d{2}[-/]\d{2,4}[ T]\d{2}:\d{2}"
+    r"|.* - (?:INFO|WARNING|DEBUG|ERROR) - "
+    r"|[\w.]+:\d+\] "
+    r"|(?:Downloading|Loading|loading|Generating|Map|Filter|Tokeniz|Running tokenizer|Some weights|You should"
+    r"|Using |wandb:|Saving model|Configuration saved|Model weights saved|tokenizer config|Special tokens"
+    r"|Deleting older checkpoint|Training completed|PyTorch: setting up|Dropping|Reading|Creating)\b"
+    r"|File \"|\s*\^+\s*$|[A-Z][A-Za-z/]+=\S*(?: [A-Z][A-Za-z/]+=\S*)*\s*$"
+    r"|[{}\[\](),]+$|\"[\w.-]+\": )"
+)
+
+
+def is_log_line(line: str) -> bool:
+    """A line a program printed (logging, a library's progress chatter, a config dump, a Slurm `Key=value`
+    dump), as opposed to something a person wrote."""
+    return bool(_LOG_LINE_RE.match(line))
