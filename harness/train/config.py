@@ -44,6 +44,11 @@ def _percentage(value):
     return None if 0 <= value < 100 else "must be in [0, 100)"
 
 
+def _save_steps(value):
+    # -1 (any value <= 0): no checkpoint every N steps, only the one at the end, as in HF's run_clm.py.
+    return None if value > 0 or value == -1 else "must be > 0, or -1 for a checkpoint only at the end"
+
+
 def _top_p(value):
     return None if 0 < value <= 1 else "must be in (0, 1]"
 
@@ -125,7 +130,7 @@ TRAIN_RANGES = {
     "per_device_eval_batch_size": _positive,
     "gradient_accumulation_steps": _positive,
     "logging_steps": _positive,
-    "save_steps": _positive,
+    "save_steps": _save_steps,
     "warmup_steps": _non_negative,
     "weight_decay": _non_negative,
 }
