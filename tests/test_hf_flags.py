@@ -171,6 +171,7 @@ def test_hf_line_trains_names_the_version_records_both_and_chains(run_cli, workd
     assert log["fields"]["hf_command"].startswith("python run_clm.py --model_type gpt2 --model_name_or_path")
     assert log["fields"]["command"].startswith("python run_clm.py model=pretrained model.name_or_path=")
     assert "eval_loss" in log["metrics"]["eval"]
+    assert log["sections"]["environment"]["loss_denominator"] == "predicted_tokens"
     assert not list((workdir / "outputs" / "3.0").glob("checkpoint-1"))  # save_steps -1: only the final one
 
     second = run_cli("--model_name_or_path", "finetuned_model_v3.0", *common, "--output_dir", "finetuned_model_v3.1")

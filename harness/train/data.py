@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness.errors import UserError
 
-CACHE_FORMAT = 1  # bump when tokenize/pack changes what a cached block holds
+CACHE_FORMAT = 2  # bump when tokenize/pack changes what a cached block holds
 TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".md": "text", ".json": "json", ".jsonl": "json", ".csv": "csv"}
 SNIFF_BYTES = 64 * 1024
 
@@ -157,6 +157,17 @@ def _build(data_cfg, files, tokenizer, block_size, target: Path) -> None:
     os.replace(partial, target)  # a crash mid-write leaves only a .tmp directory, never a half cache
 
 
+def held_out_rows(rows: int, percent: float) -> int:
+    """How many of `rows` HF's run_clm.py holds out as `train[:N%]`: datasets' own rounding (to the closest
+    row, so 5% of 11,452 is 573, where int() would give 572)."""
+    from datasets import ReadInstruction
+
+    if percent <= 0 or rows == 0:
+        return 0
+    (instruction,) = ReadInstruction("train", to=percent, unit="%").to_absolute({"train": rows})
+    return instruction.to
+
+
 def load_raw(data_cfg, files: list[DataFile]):
     """A DatasetDict with train and, when there is one, validation rows of raw text."""
     from datasets import DatasetDict, load_dataset
@@ -170,10 +181,9 @@ def load_raw(data_cfg, files: list[DataFile]):
     raw = load_dataset(builder, data_files=data_files, **kwargs)
     if "validation" in raw:
         return raw
-    percent = data_cfg["validation_split_percentage"]
     rows = len(raw["train"])
-    held_out = int(rows * percent / 100)
-    if percent <= 0 or held_out == 0:
+    held_out = held_out_rows(rows, data_cfg["validation_split_percentage"])
+    if held_out == 0:
         return DatasetDict(train=raw["train"])
     # The first rows are held out, as run_clm's `train[:N%]` split does.
     return DatasetDict(train=raw["train"].select(range(held_out, rows)),
