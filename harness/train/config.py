@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from harness.errors import UserError
 from harness.rerun.generate import TEMPLATES
+from harness.train.templates import DATA_TEMPLATES
 
 NONE = type(None)
 NUMBER = (int, float)
@@ -84,6 +85,8 @@ SCHEMA = {
         "train_file": STR_OR_NONE,
         "validation_file": STR_OR_NONE,
         "text_column": Spec((str,)),
+        "template": Spec((str,), choices=DATA_TEMPLATES),
+        "train_on_response_only": Spec((bool,)),
         "keep_linebreaks": Spec((bool,)),
         "validation_split_percentage": Spec(NUMBER, _percentage),
         "block_size": Spec((int, NONE), _positive),

@@ -50,7 +50,8 @@ def group_texts(examples: dict, block_size: int) -> dict:
     concatenated = {k: list(chain(*examples[k])) for k in examples}
     total = len(concatenated["input_ids"]) // block_size * block_size
     result = {k: [t[i : i + block_size] for i in range(0, total, block_size)] for k, t in concatenated.items()}
-    result["labels"] = [ids.copy() for ids in result["input_ids"]]
+    if "labels" not in examples:  # instruction records bring their own (the prompt masked with -100)
+        result["labels"] = [ids.copy() for ids in result["input_ids"]]
     return result
 
 
@@ -101,6 +102,8 @@ def cache_key(files: list[DataFile], tokenizer_id: str, data_cfg) -> str:
         "text_column": data_cfg["text_column"],
         "keep_linebreaks": data_cfg["keep_linebreaks"],
         "validation_split_percentage": data_cfg["validation_split_percentage"],
+        "template": data_cfg.get("template", "none"),
+        "train_on_response_only": data_cfg.get("train_on_response_only", False),
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -119,6 +122,8 @@ def prepare(data_cfg: dict, files: list[DataFile], tokenizer, tokenizer_id: str,
     train = _limit(train, data_cfg["max_train_samples"])
     evaluation = _limit(evaluation, data_cfg["max_eval_samples"]) if evaluation is not None else None
     stats = {"train_blocks": len(train), "eval_blocks": len(evaluation) if evaluation is not None else 0}
+    if data_cfg.get("template", "none") != "none":
+        stats.update(template=data_cfg["template"], train_on_response_only=bool(data_cfg["train_on_response_only"]))
     return LMData(train, evaluation, files, block_size, from_cache, stats)
 
 
@@ -128,13 +133,8 @@ def _limit(dataset, limit):
 
 def _build(data_cfg, files, tokenizer, block_size, target: Path) -> None:
     raw = load_raw(data_cfg, files)
-    column = data_cfg["text_column"]
-    if column not in raw["train"].column_names:
-        raise UserError(f"train file has no column {column!r} (columns: {', '.join(raw['train'].column_names)})")
+    tokenize = _tokenizer_for(data_cfg, raw["train"].column_names, tokenizer)
     workers = data_cfg["preprocessing_num_workers"]
-
-    def tokenize(batch):
-        return tokenizer(batch[column], verbose=False)
 
     tokenized = raw.map(tokenize, batched=True, num_proc=workers, remove_columns=raw["train"].column_names,
                         desc="Tokenizing", load_from_cache_file=False)
@@ -168,12 +168,32 @@ def held_out_rows(rows: int, percent: float) -> int:
     return instruction.to
 
 
+def _tokenizer_for(data_cfg: dict, columns: list[str], tokenizer):
+    """The batch function for datasets.map: a text column as it is, or records through a template."""
+    from harness.train.templates import check_columns, tokenize_records
+
+    template = data_cfg.get("template", "none")
+    if template != "none":
+        check_columns(template, columns)
+        response_only = bool(data_cfg.get("train_on_response_only"))
+        return lambda batch: tokenize_records(batch, tokenizer, response_only)
+    if data_cfg.get("train_on_response_only"):
+        raise UserError("data.train_on_response_only=true needs instruction records: set data.template=alpaca")
+    column = data_cfg["text_column"]
+    if column not in columns:
+        raise UserError(f"train file has no column {column!r} (columns: {', '.join(columns)})")
+    return lambda batch: tokenizer(batch[column], verbose=False)
+
+
 def load_raw(data_cfg, files: list[DataFile]):
     """A DatasetDict with train and, when there is one, validation rows of raw text."""
     from datasets import DatasetDict, load_dataset
 
     by_role = {f.role: f for f in files}
     builder = TEXT_SUFFIXES[Path(by_role["train"].path).suffix.lower()]
+    if builder == "text" and data_cfg.get("template", "none") != "none":
+        raise UserError(f"data.template={data_cfg['template']} reads records: give a .json, .jsonl or .csv train "
+                        f"file with instruction/input/output fields, not {Path(by_role['train'].path).name}")
     kwargs = {"keep_linebreaks": data_cfg["keep_linebreaks"]} if builder == "text" else {}
     data_files = {"train": by_role["train"].path}
     if "validation" in by_role:
