@@ -66,6 +66,15 @@ def test_from_scratch_with_config_overrides():
         "data.block_size=null"]
 
 
+def test_hub_dataset_line_of_hfs_readme():
+    argv = _overrides("--model_name_or_path openai-community/gpt2 --dataset_name wikitext --dataset_config_name "
+                      "wikitext-2-raw-v1 --per_device_train_batch_size 8 --per_device_eval_batch_size 8 --do_train "
+                      "--do_eval --output_dir /tmp/test-clm")
+    assert argv == ["model=pretrained", "model.name_or_path=openai-community/gpt2", "version=test-clm",
+                    "data.dataset_name=wikitext", "data.dataset_config_name=wikitext-2-raw-v1", "data.block_size=null",
+                    "train.per_device_train_batch_size=8", "train.per_device_eval_batch_size=8", *HF_TRAIN]
+
+
 def test_json_args_file_is_the_same_as_its_flags(tmp_path):
     args = {"model_name_or_path": "gpt2", "train_file": "a.txt", "do_train": True, "do_eval": True, "fp16": True,
             "keep_linebreaks": False, "report_to": ["none"], "output_dir": "out_v1.2", "tokenizer_name": None,

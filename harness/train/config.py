@@ -84,6 +84,8 @@ SCHEMA = {
     "data": {
         "train_file": STR_OR_NONE,
         "validation_file": STR_OR_NONE,
+        "dataset_name": STR_OR_NONE,
+        "dataset_config_name": STR_OR_NONE,
         "text_column": Spec((str,)),
         "template": Spec((str,), choices=DATA_TEMPLATES),
         "train_on_response_only": Spec((bool,)),
@@ -259,6 +261,9 @@ def _check_combinations(data: dict) -> list[str]:
         problems.append("model.dtype=float16 with train.fp16=true would train fp16 weights under fp16 autocast "
                         "(the 'Attempting to unscale FP16 gradients' error): leave model.dtype=auto, which keeps "
                         "fp32 master weights")
+    dataset = data.get("data") or {}
+    if dataset.get("dataset_name") and (dataset.get("train_file") or dataset.get("validation_file")):
+        problems.append("data.dataset_name and data.train_file/validation_file are both set: give one source")
     if data.get("merge") is True and data.get("init_from") is None:
         problems.append("merge=true merges the adapter of init_from=<a LoRA version>: set init_from")
     optim = str(train.get("optim", ""))

@@ -74,6 +74,46 @@ def check_text_file(path: str, role: str) -> DataFile:
     return DataFile(role=role, path=str(p.resolve()), size=p.stat().st_size, sha256=sha256_file(p))
 
 
+def dataset_files(data_cfg: dict, cache_dir) -> list[DataFile]:
+    """data.dataset_name (HF `--dataset_name`): its train and validation splits, loaded through datasets (its
+    cache, the hub, or a local dataset directory), written once as JSON lines into the cache.
+
+    From there on a hub dataset is a data file like any other: fingerprinted by sha256 in the log, packed and
+    cached the same way, held out `train[:N%]` when it has no validation split, as HF's run_clm.py does."""
+    name, config = data_cfg["dataset_name"], data_cfg.get("dataset_config_name")
+    raw = _load_hub_dataset(name, config)
+    if "train" not in raw:
+        raise UserError(f"dataset {name} has no train split (splits: {', '.join(raw)})")
+    files = []
+    for role in ("train", "validation"):
+        if role in raw:
+            # datasets' fingerprint of the split: the same data gives the same file, new data a new one.
+            target = Path(cache_dir).expanduser() / "hub_datasets" / f"{raw[role]._fingerprint}-{role}.jsonl"
+            if not target.is_file():
+                _export_jsonl(raw[role], target)
+            files.append(check_text_file(str(target), role))
+    return files
+
+
+def _load_hub_dataset(name: str, config: str | None):
+    from datasets import load_dataset
+
+    what = f"data.dataset_name={name}" + (f" data.dataset_config_name={config}" if config else "")
+    try:
+        return load_dataset(name, config)
+    except Exception as exc:  # not found, offline, no such config: many types, one message
+        first = str(exc).strip().splitlines()
+        raise UserError(f"{what}: cannot load it through datasets: {first[0] if first else type(exc).__name__}"
+                        ) from exc
+
+
+def _export_jsonl(dataset, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + f".tmp{os.getpid()}")
+    dataset.to_json(str(partial), lines=True, force_ascii=False)
+    os.replace(partial, target)
+
+
 def _decodes(head: bytes) -> bool:
     # The sniffed prefix may end mid-character: allow an incomplete tail of up to 3 bytes.
     for cut in range(4):

@@ -45,6 +45,8 @@ SCRIPT_FLAGS = {
     "trust_remote_code": ("model.trust_remote_code", bool),
     "torch_dtype": ("model.dtype", str),
     "dtype": ("model.dtype", str),
+    "dataset_name": ("data.dataset_name", str),
+    "dataset_config_name": ("data.dataset_config_name", str),
     "train_file": ("data.train_file", str),
     "validation_file": ("data.validation_file", str),
     "max_train_samples": ("data.max_train_samples", int),
@@ -72,8 +74,6 @@ NO_EQUIVALENT = {
     "token": "log in with `hf auth login` or set HF_TOKEN instead",
     "use_auth_token": "log in with `hf auth login` or set HF_TOKEN instead",
     "resume_from_checkpoint": "use resume=<version>",
-    "dataset_name": "not supported yet: download the dataset's text to a file and use --train_file",
-    "dataset_config_name": "not supported yet: download the dataset's text to a file and use --train_file",
 }
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1", "t", "y"}, {"false", "no", "0", "f", "n"}
 OUTPUT_VERSION_RE = re.compile(r"(?:^|.*[_-])v(\d+(?:\.\d+)*)")  # finetuned_model_v3.4 -> 3.4

@@ -173,6 +173,10 @@ def _parent_epochs(logs_dir, parent: str | None) -> float:
 
 def data_files(cfg: dict) -> list:
     data = cfg["data"]
+    if data.get("dataset_name"):
+        from harness.train.data import dataset_files
+
+        return dataset_files(data, cfg["paths"]["cache_dir"])
     train_file = data["train_file"] or default_corpus(cfg["paths"]["cache_dir"])
     files = [check_text_file(train_file, "train")]
     if data["validation_file"]:
