@@ -1,0 +1,49 @@
+"""Is the Hugging Face hub reachable? Decided once per process, in about a second, never by retrying.
+
+A real user is online and expects `gpt2` to download on first use, as HF's run_clm.py does; a laptop on a
+train, a cluster node without internet, or CI (HF_HUB_OFFLINE=1) is not, and must not sit through
+huggingface_hub's retries before the one-line "not in the cache" error. So: HF_HUB_OFFLINE (or
+TRANSFORMERS_OFFLINE) set means offline without touching the network; otherwise one HEAD request to the hub's
+endpoint (HF_ENDPOINT, else https://huggingface.co) with a short timeout, and any HTTP answer means online.
+"""
+
+import functools
+import os
+from urllib.parse import urlsplit
+
+PROBE_TIMEOUT_S = 1.5
+TRUE = {"1", "true", "yes", "on"}
+
+
+def endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+
+
+def offline_reason() -> str | None:
+    """Why the hub cannot be used now (a few words for an error message), or None when it answers."""
+    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(variable, "").strip().lower() in TRUE:
+            return f"{variable}={os.environ[variable]}"
+    return _probe_once(endpoint(), PROBE_TIMEOUT_S)
+
+
+@functools.cache
+def _probe_once(url: str, timeout: float) -> str | None:
+    return probe(url, timeout)
+
+
+def probe(url: str, timeout: float = PROBE_TIMEOUT_S) -> str | None:
+    """None when `url` answers any HTTP response within `timeout` seconds, else what went wrong."""
+    import http.client
+
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        connection.request("HEAD", parts.path or "/")
+        connection.getresponse()
+    except (OSError, http.client.HTTPException) as exc:  # refused, timed out, DNS, TLS, a garbled answer
+        return f"no answer from {url} within {timeout:g} s ({type(exc).__name__})"
+    finally:
+        connection.close()
+    return None
