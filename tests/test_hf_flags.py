@@ -91,9 +91,10 @@ def test_json_args_file_is_the_same_as_its_flags(tmp_path):
 
 def test_both_styles_mix_and_the_hydra_side_wins():
     argv = _overrides("--model_name_or_path=gpt2 -m train.learning_rate=1e-4,1e-5 --do_train --fp16 false "
-                      "--per_device_train_batch_size=4 version=9.9 --output_dir out_v3.0 --cfg job")
+                      "--per_device_train_batch_size=4 version=9.9 --output_dir out_v3.0 --cfg job "
+                      "--config-dir=/etc/conf")
     assert "version=3.0" not in argv and "train.learning_rate=5e-05" not in argv
-    assert argv[-5:] == ["-m", "train.learning_rate=1e-4,1e-5", "version=9.9", "--cfg", "job"]
+    assert argv[-6:] == ["-m", "train.learning_rate=1e-4,1e-5", "version=9.9", "--cfg", "job", "--config-dir=/etc/conf"]
     assert "train.fp16=false" in argv and "train.per_device_train_batch_size=4" in argv
 
 

@@ -74,6 +74,16 @@ def test_endpoint_that_never_answers_is_offline_after_the_timeout(silent_url):
     assert "timeout" in reason.lower()
 
 
+def test_a_hung_name_lookup_is_bounded_too(monkeypatch):
+    released = threading.Event()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: released.wait() and [])  # a resolver that never replies
+    try:
+        assert hub.probe("https://hub.invalid", timeout=0.1) == (
+            "no answer from https://hub.invalid within 0.1 s (name lookup hung)")
+    finally:
+        released.set()
+
+
 def test_any_http_answer_is_online(answering_url):
     assert hub.probe(answering_url, timeout=2.0) is None
 

@@ -165,7 +165,7 @@ def parse(argv: list[str]) -> _Parsed:
         if arg in HYDRA_VALUE_FLAGS or (arg in ("--info", "-i") and i + 1 < len(argv) and argv[i + 1] in INFO_CHOICES):
             parsed.native += argv[i : i + 2]
             i += 2
-        elif arg in HYDRA_BARE_FLAGS or not arg.startswith("--"):
+        elif arg.split("=", 1)[0] in HYDRA_BARE_FLAGS | HYDRA_VALUE_FLAGS or not arg.startswith("--"):
             parsed.native.append(arg)
             i += 1
         else:

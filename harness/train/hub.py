@@ -33,7 +33,20 @@ def _probe_once(url: str, timeout: float) -> str | None:
 
 
 def probe(url: str, timeout: float = PROBE_TIMEOUT_S) -> str | None:
-    """None when `url` answers any HTTP response within `timeout` seconds, else what went wrong."""
+    """None when `url` answers any HTTP response within `timeout` seconds, else what went wrong.
+
+    The request runs in a daemon thread with a deadline: a name lookup ignores socket timeouts, and a
+    resolver that does not answer would otherwise hold the run for its own retries."""
+    import threading
+
+    result = []
+    worker = threading.Thread(target=lambda: result.append(_request(url, timeout)), daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    return result[0] if result else f"no answer from {url} within {timeout:g} s (name lookup hung)"
+
+
+def _request(url: str, timeout: float) -> str | None:
     import http.client
 
     parts = urlsplit(url)
