@@ -99,6 +99,10 @@ def _load_hub_dataset(name: str, config: str | None):
     from datasets import load_dataset
 
     what = f"data.dataset_name={name}" + (f" data.dataset_config_name={config}" if config else "")
+    if not Path(name).expanduser().exists():
+        from harness.train import hub
+
+        hub.settle()  # offline: datasets reads its cache at once instead of retrying the hub
     try:
         return load_dataset(name, config)
     except Exception as exc:  # not found, offline, no such config: many types, one message

@@ -27,6 +27,31 @@ def offline_reason() -> str | None:
     return _probe_once(endpoint(), PROBE_TIMEOUT_S)
 
 
+def settle() -> str | None:
+    """offline_reason(); when offline, huggingface_hub and datasets are told so for the rest of the process.
+
+    transformers calls the hub even under local_files_only=True (3 s against an endpoint that never answers,
+    measured with bench/bench_offline.py); in offline mode it does not."""
+    reason = offline_reason()
+    if reason:
+        go_offline()
+    return reason
+
+
+def go_offline() -> None:
+    """HF_HUB_OFFLINE=1 from now on: for this process's libraries (read once at their import) and its children."""
+    import sys
+
+    import huggingface_hub.constants
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    huggingface_hub.constants.HF_HUB_OFFLINE = True
+    if "datasets" in sys.modules:
+        import datasets.config
+
+        datasets.config.HF_HUB_OFFLINE = datasets.config.HF_DATASETS_OFFLINE = True
+
+
 @functools.cache
 def _probe_once(url: str, timeout: float) -> str | None:
     return probe(url, timeout)

@@ -119,6 +119,12 @@ def load_pretrained(cls, source: str, model_cfg: dict, what: str, **kwargs):
     if (is_local or source.startswith((".", "/", "~"))) and not local_dir.is_dir():
         raise UserError(f"{what} path {source} does not exist (or is not a directory)")
     common = {"revision": model_cfg["revision"], "trust_remote_code": model_cfg["trust_remote_code"], **kwargs}
+    offline = None
+    if not is_local:  # decided before the cache is tried: offline mode keeps transformers off the network there
+        if model_cfg["local_files_only"]:
+            hub.go_offline()
+        else:
+            offline = hub.settle()
     try:
         return cls.from_pretrained(str(local_dir) if is_local else source, local_files_only=True, **common)
     except (OSError, ValueError) as cached_error:
@@ -127,7 +133,7 @@ def load_pretrained(cls, source: str, model_cfg: dict, what: str, **kwargs):
         if model_cfg["local_files_only"]:
             raise UserError(_not_found(source, what) + "; model.local_files_only=false downloads it"
                             ) from cached_error
-        if offline := hub.offline_reason():
+        if offline:
             raise UserError(_not_found(source, what) + f"; the hub is out of reach ({offline})") from cached_error
     try:
         return cls.from_pretrained(source, **common)
