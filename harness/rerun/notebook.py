@@ -16,7 +16,6 @@ from harness.runlog.writer import read_log
 
 # fp16 on another GPU, driver or library version moves final losses by up to about a percent.
 NOTEBOOK_RTOL = 0.01
-CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 HYDRA_FLAGS = ("-m", "--multirun", "--cfg", "-c", "--info", "-i", "--help", "-h")
 
 
@@ -84,6 +83,7 @@ def _compose(hydra_argv: list[str], note: str):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
+    from harness.train.hf_flags import CONF_DIR
     from harness.train.hydra_job import config_error_message
 
     try:
