@@ -136,3 +136,15 @@ def test_validation_split_is_datasets_own_percent_slice(tmp_path, rows, percent)
 def test_validation_split_rounds_to_the_closest_row():
     assert data_mod.held_out_rows(11452, 5) == 573  # int(11452 * 5 / 100) would be 572
     assert data_mod.held_out_rows(100, 0) == 0
+
+
+def test_text_column_null_takes_text_else_the_first_column(tmp_path):
+    """HF run_clm.py's rule, which its translated command lines get (data.text_column=null)."""
+    path = tmp_path / "rows.csv"
+    path.write_text("content,label\nfirst row,1\nsecond row,0\n")
+    files = [check_text_file(str(path), "train")]
+    tokenize = data_mod._tokenizer_for({**DATA_CFG, "text_column": None}, ["content", "label"], lambda t, **k: t)
+    assert tokenize({"content": ["a"], "label": [1]}) == ["a"]
+    with pytest.raises(UserError, match="train file has no column 'text'"):
+        data_mod._tokenizer_for(DATA_CFG, ["content", "label"], None)
+    assert data_mod.load_raw(DATA_CFG, files)["train"].column_names == ["content", "label"]

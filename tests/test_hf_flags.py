@@ -28,7 +28,7 @@ def test_the_issue_notebook_line():
             '--num_train_epochs 1 --fp16 --output_dir="finetuned_model_v3.0" --learning_rate 1e-3')
     assert _overrides(line) == [
         "model=pretrained", "model.name_or_path=gpt2", "version=3.0", "data.train_file=TestData.txt",
-        "data.validation_file=TestData.txt", "data.block_size=null", "train.per_device_train_batch_size=2",
+        "data.validation_file=TestData.txt", "data.block_size=null", "data.text_column=null", "train.per_device_train_batch_size=2",
         "train.save_steps=-1", "train.num_train_epochs=1", "train.fp16=true", "train.learning_rate=0.001",
         "train.logging_steps=500", "train.eval_strategy=no", "train.save_total_limit=null"]
 
@@ -63,7 +63,7 @@ def test_from_scratch_with_config_overrides():
         "model=scratch", "model.model_type=gpt2", "++model.config_overrides.n_embd=10",
         "++model.config_overrides.resid_pdrop=0.2", "++model.config_overrides.scale_attn_weights=false",
         "version=test-clm", "+train.do_eval=false", "model.tokenizer_name=gpt2", "data.train_file=a.txt",
-        "data.block_size=null"]
+        "data.block_size=null", "data.text_column=null"]
 
 
 def test_hub_dataset_line_of_hfs_readme():
@@ -71,7 +71,7 @@ def test_hub_dataset_line_of_hfs_readme():
                       "wikitext-2-raw-v1 --per_device_train_batch_size 8 --per_device_eval_batch_size 8 --do_train "
                       "--do_eval --output_dir /tmp/test-clm")
     assert argv == ["model=pretrained", "model.name_or_path=openai-community/gpt2", "version=test-clm",
-                    "data.dataset_name=wikitext", "data.dataset_config_name=wikitext-2-raw-v1", "data.block_size=null",
+                    "data.dataset_name=wikitext", "data.dataset_config_name=wikitext-2-raw-v1", "data.block_size=null", "data.text_column=null",
                     "train.per_device_train_batch_size=8", "train.per_device_eval_batch_size=8", *HF_TRAIN]
 
 

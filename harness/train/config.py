@@ -86,7 +86,7 @@ SCHEMA = {
         "validation_file": STR_OR_NONE,
         "dataset_name": STR_OR_NONE,
         "dataset_config_name": STR_OR_NONE,
-        "text_column": Spec((str,)),
+        "text_column": Spec((str, NONE)),
         "template": Spec((str,), choices=DATA_TEMPLATES),
         "train_on_response_only": Spec((bool,)),
         "keep_linebreaks": Spec((bool,)),

@@ -223,7 +223,7 @@ def _tokenizer_for(data_cfg: dict, columns: list[str], tokenizer):
         return lambda batch: tokenize_records(batch, tokenizer, response_only)
     if data_cfg.get("train_on_response_only"):
         raise UserError("data.train_on_response_only=true needs instruction records: set data.template=alpaca")
-    column = data_cfg["text_column"]
+    column = data_cfg["text_column"] or ("text" if "text" in columns else columns[0])  # null: HF run_clm.py's rule
     if column not in columns:
         raise UserError(f"train file has no column {column!r} (columns: {', '.join(columns)})")
     return lambda batch: tokenizer(batch[column], verbose=False)

@@ -279,6 +279,7 @@ def _overrides(parsed: _Parsed) -> list[str]:
     out += [_override(SCRIPT_FLAGS[n][0], flags.pop(n).value) for n in list(flags) if n in SCRIPT_FLAGS]
     if "data.block_size" not in {_key(o) for o in out}:
         out.append("data.block_size=null")  # HF: the model's maximum, up to 1024
+    out.append("data.text_column=null")  # HF: `text` if the file has it, else the first column
     out += _train_overrides(flags)
     return [o for o in out if _key(o) not in native_keys]
 
