@@ -15,9 +15,10 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from harness.errors import UserError, exit_code, raise_interrupted, report
+from harness.errors import UserError, exit_code, raise_interrupted, report, system_error
 
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
+HF_COMMAND: list[str] = []  # the HF-style command line as given, when cli() translated one
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
@@ -26,7 +27,9 @@ def main(cfg: DictConfig) -> dict:
     from harness.train.pipeline import train
 
     try:
-        return train(cfg, job_from_hydra(sys.argv))
+        job = job_from_hydra(sys.argv)
+        job.hf_command = HF_COMMAND[0] if HF_COMMAND else None
+        return train(cfg, job)
     except UserError as exc:
         # Exiting here, not raising, keeps Hydra from adding its own "Error executing job" line.
         sys.exit(report(str(exc)))
@@ -47,8 +50,9 @@ def cli() -> int:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let config errors reach us instead of Hydra's multi-line report
     from harness.train.hydra_job import quote_free_text, validate_sweep
 
-    sys.argv[1:] = quote_free_text(sys.argv[1:])
     try:
+        _translate_hf_flags()
+        sys.argv[1:] = quote_free_text(sys.argv[1:])
         validate_sweep(sys.argv[1:], CONFIG_DIR)
         main()
     except UserError as exc:
@@ -67,19 +71,17 @@ def cli() -> int:
     return 0
 
 
-def system_error(exc: BaseException) -> str | None:
-    """One line for a failure of the machine rather than of our code: an OSError, or a library's wrapper of
-    one (safetensors reports a full disk as `I/O error: ... (os error 28)`); None for anything else."""
-    import re
+def _translate_hf_flags() -> None:
+    """HF run_clm.py's own flags (`--train_file a.txt --do_train`) become overrides before Hydra reads argv."""
+    from harness.train.hf_flags import translate
 
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.strerror:
-            return seen.strerror + (f" ({seen.filename})" if seen.filename else "")
-        if re.search(r"\(os error \d+\)|No space left on device", str(seen)):
-            return " ".join(str(seen).split())[:300]
-        seen = seen.__cause__ or seen.__context__
-    return None
+    translation = translate(sys.argv[1:])
+    if translation is None:
+        return
+    sys.argv[1:] = translation.argv
+    HF_COMMAND[:] = [translation.hf_command]
+    if os.environ.get("RANK", "0") == "0":  # once, not once per torchrun process
+        print(f"same as: {translation.hydra_command}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

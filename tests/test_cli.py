@@ -25,12 +25,14 @@ def _one_clear_line(result, *fragments):
     (["model.name_or_path=/nonexistent/model"], ["/nonexistent/model does not exist"]),
     (["model=gpt2"], ["'gpt2' is neither a local directory nor in the Hugging Face cache", "hf download gpt2"]),
     (["version=../evil"], ["not a safe name"]),
-    (["model=gpt3"], ["Could not find 'model/gpt3'; available: gpt2, pythia-70m, tiny"]),
+    (["model=gpt3"], ["Could not find 'model/gpt3'; available: gpt2, pretrained, pythia-70m, scratch, tiny"]),
     (["train.lerning_rate=1e-4"], ["did you mean train.learning_rate?"]),
 ])
 def test_bad_input_is_one_line(run_cli, workdir, args, fragments):
-    # As a user runs it: no offline switch, so a missing hub model must not turn into network retries.
-    result = run_cli(*args, env={"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0"})
+    # As a user runs it: no offline switch, so a missing hub model must not turn into network retries. The hub
+    # is a local port that refuses (port 1: nothing listens there), so the probe never leaves the machine.
+    result = run_cli(*args, env={"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0",
+                                 "HF_ENDPOINT": "http://127.0.0.1:1"})
     _one_clear_line(result, *fragments)
     assert not list((workdir / "logs").glob("*.log")) if (workdir / "logs").exists() else True
 

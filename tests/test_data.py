@@ -112,3 +112,39 @@ def test_jsonl_with_text_column(tmp_path, tokenizer, cache_dir, corpus_text):
 
 def test_datafile_record():
     assert DataFile("train", "/x", 3, "abc").record() == {"role": "train", "path": "/x", "size": 3, "sha256": "abc"}
+
+
+@pytest.mark.parametrize("rows, percent", [(11452, 5), (21, 5), (19, 5), (30, 10), (7, 50), (1000, 1), (333, 3)])
+def test_validation_split_is_datasets_own_percent_slice(tmp_path, rows, percent):
+    """The rows held out are exactly HF run_clm.py's `train[:N%]`, and training gets its `train[N%:]`."""
+    from datasets import load_dataset
+
+    path = tmp_path / "lines.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(rows)))
+    files = [check_text_file(str(path), "train")]
+    ours = data_mod.load_raw({**DATA_CFG, "validation_split_percentage": percent}, files)
+    # run_clm.py's own calls (keep_linebreaks=True is its default, and ours)
+    theirs_eval = load_dataset("text", data_files={"train": str(path)}, split=f"train[:{percent}%]",
+                               keep_linebreaks=True)
+    theirs_train = load_dataset("text", data_files={"train": str(path)}, split=f"train[{percent}%:]",
+                                keep_linebreaks=True)
+    ours_eval = list(ours["validation"]["text"]) if "validation" in ours else []
+    assert ours_eval == list(theirs_eval["text"])
+    assert list(ours["train"]["text"]) == list(theirs_train["text"])
+
+
+def test_validation_split_rounds_to_the_closest_row():
+    assert data_mod.held_out_rows(11452, 5) == 573  # int(11452 * 5 / 100) would be 572
+    assert data_mod.held_out_rows(100, 0) == 0
+
+
+def test_text_column_null_takes_text_else_the_first_column(tmp_path):
+    """HF run_clm.py's rule, which its translated command lines get (data.text_column=null)."""
+    path = tmp_path / "rows.csv"
+    path.write_text("content,label\nfirst row,1\nsecond row,0\n")
+    files = [check_text_file(str(path), "train")]
+    tokenize = data_mod._tokenizer_for({**DATA_CFG, "text_column": None}, ["content", "label"], lambda t, **k: t)
+    assert tokenize({"content": ["a"], "label": [1]}) == ["a"]
+    with pytest.raises(UserError, match="train file has no column 'text'"):
+        data_mod._tokenizer_for(DATA_CFG, ["content", "label"], None)
+    assert data_mod.load_raw(DATA_CFG, files)["train"].column_names == ["content", "label"]

@@ -54,7 +54,7 @@ def run(args) -> int:
     variants = bench.parse_variants(args.variants)
     prompts = read_prompts(args.prompt, args.prompts_file) or list(bench.DEFAULT_PROMPTS)
     sampling = Sampling(do_sample=args.do_sample, temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
-                        max_new_tokens=args.max_new_tokens, seed=args.seed, template=args.template)
+                        max_new_tokens=args.max_new_tokens, seed=args.seed, template=args.template or "none")
     settings = bench.Settings(sampling=sampling, repeats=args.repeats, warmup=args.warmup, eval_file=args.eval_file,
                               max_eval_blocks=args.max_eval_blocks, quality=args.quality).checked()
     sources = generate.resolve_sources(generate.split_specs(args.versions), args.logs_dir, base=args.base)

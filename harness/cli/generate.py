@@ -56,8 +56,9 @@ def add_sampling_arguments(parser, do_sample: bool = DEFAULTS.do_sample) -> None
     group.add_argument("--max-new-tokens", type=int, default=DEFAULTS.max_new_tokens)
     group.add_argument("--seed", type=int, default=DEFAULTS.seed,
                        help="set before every (version, prompt): the same seed gives the same text")
-    group.add_argument("--template", choices=tuple(TEMPLATES), default=DEFAULTS.template,
-                       help="wrap each prompt, e.g. instruction: ### Instruction: / ### Response:")
+    group.add_argument("--template", choices=tuple(TEMPLATES), default=None,
+                       help="wrap each prompt, e.g. instruction: ### Instruction: / ### Response: (default: the "
+                            "template each version trained with, its data.template; none for other models)")
 
 
 def run(args) -> int:
@@ -67,7 +68,7 @@ def run(args) -> int:
     prompts = read_prompts(args.prompt, args.prompts_file)
     sampling = Sampling(do_sample=args.do_sample, temperature=args.temperature, top_p=args.top_p,
                         top_k=args.top_k, max_new_tokens=args.max_new_tokens, seed=args.seed,
-                        template=args.template).checked()
+                        template=args.template or DEFAULTS.template).checked()
     if args.from_logs:
         records, settings = generate.samples_from_logs(specs, args.logs_dir, prompts), None
         caption = "recorded at the end of each run, with that run's eval settings"
@@ -75,7 +76,10 @@ def run(args) -> int:
         if not prompts:
             raise UserError("give at least one --prompt or a --prompts-file (or --from-logs)")
         sources = generate.resolve_sources(specs, args.logs_dir, base=args.base)
-        records, caption, settings = generate.run_sources(sources, prompts, sampling), sampling.describe(), sampling
+        records = generate.run_sources(sources, prompts, sampling, template_given=args.template is not None)
+        caption, settings = sampling.describe(), sampling
+        if args.template is None:
+            caption = caption.replace("template none", "each version's own template")
     if args.format == "json":
         print(sampler.render_json(records, settings), end="")
     elif args.format == "markdown":

@@ -1,15 +1,24 @@
-"""`python -m harness reproduce VERSION`: re-run a version and print recorded vs reproduced metrics."""
+"""`python -m harness reproduce VERSION [NOTEBOOK]`: re-run a version and print recorded vs reproduced metrics.
+
+With NOTEBOOK, the version's run_clm.py command line recorded there (HF's flags or overrides) is re-run and
+compared with the metrics the notebook recorded."""
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from harness.rerun.notebook import NOTEBOOK_RTOL
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("reproduce", help="re-run a logged version and check that it reproduces",
                                    description=__doc__)
     parser.add_argument("version")
+    parser.add_argument("notebook", nargs="?", help="a hand-kept notebook that recorded the version's command line")
     parser.add_argument("--logs-dir", default="logs")
-    parser.add_argument("--rtol", type=float, default=0.0, help="relative tolerance (default 0: exact)")
+    parser.add_argument("--rtol", type=float, default=None,
+                        help="relative tolerance (default 0: exact for a run log; "
+                             f"{NOTEBOOK_RTOL:g} for a notebook, the spread of a GPU fp16 re-run)")
     parser.add_argument("--atol", type=float, default=0.0, help="absolute tolerance (default 0)")
     parser.add_argument("--force", action="store_true", help="re-run even if the data changed (recorded in the log)")
     parser.add_argument("--chain", action="store_true", help="re-run ancestors whose weights are missing first")
@@ -21,18 +30,31 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from harness.errors import UserError
     from harness.rerun.reproduce import reproduce
 
     console = Console()
-    outcomes = reproduce(args.version, args.logs_dir, rtol=args.rtol, atol=args.atol, force=args.force,
-                         chain=args.chain, overrides=args.overrides, trust_remote_code=args.trust_remote_code,
-                         on_rerun=lambda v, r: console.print(f"[bold]re-running {v} as {r}[/bold]"))
+    announce = lambda v, r: console.print(f"[bold]re-running {v} as {r}[/bold]")  # noqa: E731
+    if args.notebook is not None:
+        from harness.rerun.notebook import reproduce_notebook
+
+        if args.force or args.chain:
+            raise UserError("--force and --chain are for run logs; a notebook version is re-run as it was recorded")
+        rtol = NOTEBOOK_RTOL if args.rtol is None else args.rtol
+        outcomes = [reproduce_notebook(args.version, args.notebook, args.logs_dir, rtol=rtol, atol=args.atol,
+                                       overrides=args.overrides, on_rerun=announce)]
+        why = "the default for a notebook: a GPU fp16 re-run" if args.rtol is None else ""
+    else:
+        rtol, why = args.rtol or 0.0, ""
+        outcomes = reproduce(args.version, args.logs_dir, rtol=rtol, atol=args.atol, force=args.force,
+                             chain=args.chain, overrides=args.overrides, on_rerun=announce,
+                             trust_remote_code=args.trust_remote_code)
     for outcome in outcomes:
-        render(console, outcome, args.rtol, args.atol)
+        render(console, outcome, rtol, args.atol, why)
     return 0 if all(o.reproduced for o in outcomes) else 1
 
 
-def render(console: Console, outcome, rtol: float, atol: float) -> None:
+def render(console: Console, outcome, rtol: float, atol: float, why: str = "") -> None:
     table = Table(title=f"{outcome.version} (recorded) vs {outcome.rerun} (reproduced)")
     for name, justify in (("split", "left"), ("metric", "left"), ("recorded", "right"),
                           ("reproduced", "right"), ("difference", "right"), ("", "center")):
@@ -44,7 +66,10 @@ def render(console: Console, outcome, rtol: float, atol: float) -> None:
     console.print(table)
     for problem in outcome.forced:
         console.print(f"[yellow]forced:[/yellow] {problem}")
+    for caveat in outcome.caveats:
+        console.print(f"[yellow]unchecked:[/yellow] {escape(caveat)}")
     tolerance = "exact" if rtol == 0 and atol == 0 else f"rtol={rtol:g}, atol={atol:g}"
+    tolerance += f"; {why}" if why else ""
     if outcome.reproduced:
         console.print(f"[bold green]REPRODUCED[/bold green] {outcome.version} as {outcome.rerun} ({tolerance})")
         return

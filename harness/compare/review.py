@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from harness.compare.load import close, comparable_metrics
-from harness.compare.records import Run, version_key
+from harness.compare.records import RUNLOG, Run, version_key
 from harness.compare.table import name_some
 
 _TRAIN_ROLES = ("train",)
@@ -94,6 +94,26 @@ def duplicates(runs: list[Run]) -> list[tuple[str, str]]:
     return out
 
 
+def loss_denominators(runs: list[Run]) -> tuple[str, str] | None:
+    """(version, remark) when run_clm.py logs (loss over predicted tokens) sit beside losses read from Trainer
+    output, which HF's run_clm.py under transformers 5.x divides by all tokens: (block-1)/block of ours."""
+    def has_loss(run: Run) -> bool:
+        return any(_number(m.get(k)) is not None for m, k in ((run.eval_metrics, "eval_loss"),
+                                                               (run.train_metrics, "train_loss")))
+
+    ours = [r.version for r in runs if r.environment.get("loss_denominator") == "predicted_tokens" and has_loss(r)]
+    theirs = sorted({r.version for r in runs if r.source_kind != RUNLOG and has_loss(r)}, key=version_key)
+    if not ours or not theirs:
+        return None
+    return theirs[0], (f"{_some(theirs)}: losses read from Trainer output; if HF's run_clm.py under "
+                       "transformers 5.x printed them, they are divided by all tokens, (block-1)/block of the "
+                       f"per-predicted-token loss of the run_clm.py logs ({_some(sorted(ours, key=version_key))})")
+
+
+def _some(names: list[str], shown: int = 4) -> str:
+    return ", ".join(names[:shown]) + (f" (+{len(names) - shown} more)" if len(names) > shown else "")
+
+
 def review(runs: list[Run]) -> list[str]:
     """One line per remark, `<version>: <remark>`, in natural version order."""
     found: list[tuple[tuple, int, str]] = []
@@ -108,6 +128,8 @@ def review(runs: list[Run]) -> list[str]:
                 found.append((version_key(run.version), rank, f"{run.version}: {remark}"))
     for version, remark in duplicates(runs):
         found.append((version_key(version), 3, f"{version}: {remark}"))
+    if mixed := loss_denominators(runs):
+        found.append((version_key(mixed[0]), 4, mixed[1]))
     return _grouped(sorted(found))
 
 

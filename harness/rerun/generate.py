@@ -14,6 +14,7 @@ from harness import versions
 from harness.errors import UserError
 from harness.train import checkpoints
 from harness.train.sampling import Sampling, generate_samples
+from harness.train.templates import TEMPLATES
 
 BASE = "base"
 
@@ -26,6 +27,7 @@ class Source:
     weights: str                      # a model directory or hub id, or a LoRA adapter directory
     adapter_base: str | None = None   # for an adapter: the model it goes onto
     revision: str = "main"
+    template: str = "none"            # the prompt template the version trained with (its data.template)
 
 
 # A directory given by path may hold PyTorch weights from elsewhere; versions always hold safetensors.
@@ -70,14 +72,16 @@ def _resolve_one(spec: str, logs_dir: Path) -> Source:
 def _version_source(version: str, log_path: Path) -> Source:
     from harness.runlog.reader import read_log
 
-    fields_ = read_log(log_path).fields
+    log = read_log(log_path)
+    fields_ = log.fields
     status, output_dir = fields_.get("status"), fields_.get("output_dir") or "(none recorded)"
     if status != "finished":
         raise UserError(f"version {version} has no final weights: its status is {status or 'unknown'} "
                         f"(log {log_path}, weights directory {output_dir})")
     if not checkpoints.has_weights(output_dir):
         raise UserError(f"version {version} has no weights left: {output_dir} holds no model files (deleted?)")
-    return _dir_source(Path(output_dir), version)
+    template = ((log.sections.get("config") or {}).get("data") or {}).get("template") or "none"
+    return replace(_dir_source(Path(output_dir), version), template=template if template in TEMPLATES else "none")
 
 
 def _dir_source(path: Path, label: str) -> Source:
@@ -201,8 +205,10 @@ def _load(source: Source):
     return model.to(device).eval(), tokenizer
 
 
-def run_sources(sources: list[Source], prompts: list[str], sampling: Sampling) -> list[dict]:
-    """One model in memory at a time: {version, prompt, output} for every pair."""
+def run_sources(sources: list[Source], prompts: list[str], sampling: Sampling, template_given: bool = True
+                ) -> list[dict]:
+    """One model in memory at a time: {version, prompt, output} for every pair. Unless the template was
+    chosen (template_given), each version's prompts are wrapped in the template it trained with."""
     from transformers.utils.logging import disable_progress_bar
 
     disable_progress_bar()  # one "generating with" line per model says enough; bars would bury the table
@@ -210,7 +216,8 @@ def run_sources(sources: list[Source], prompts: list[str], sampling: Sampling) -
     for source in sources:
         print(f"generating with {source.label} ({source.weights})", file=sys.stderr)
         model, tokenizer = load(source)
-        records += [{"version": source.label, **r} for r in generate_samples(model, tokenizer, prompts, sampling)]
+        own = sampling if template_given else replace(sampling, template=source.template)
+        records += [{"version": source.label, **r} for r in generate_samples(model, tokenizer, prompts, own)]
         del model
         _free_memory()
     return records

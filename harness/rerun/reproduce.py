@@ -43,6 +43,7 @@ class Outcome:
     rows: list[Row]
     environment: list[tuple] = field(default_factory=list)  # (key, recorded, now) that differ
     forced: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)  # what could not be checked (a notebook's data content)
 
     @property
     def reproduced(self) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from omegaconf import DictConfig, OmegaConf
 
 from harness.errors import UserError
-from harness.train.templates import TEMPLATES
+from harness.train.templates import DATA_TEMPLATES, TEMPLATES
 
 NONE = type(None)
 NUMBER = (int, float)
@@ -43,6 +43,11 @@ def _dropout(value):
 
 def _percentage(value):
     return None if 0 <= value < 100 else "must be in [0, 100)"
+
+
+def _save_steps(value):
+    # -1 (any value <= 0): no checkpoint every N steps, only the one at the end, as in HF's run_clm.py.
+    return None if value > 0 or value == -1 else "must be > 0, or -1 for a checkpoint only at the end"
 
 
 def _top_p(value):
@@ -81,7 +86,11 @@ SCHEMA = {
     "data": {
         "train_file": STR_OR_NONE,
         "validation_file": STR_OR_NONE,
-        "text_column": Spec((str,)),
+        "dataset_name": STR_OR_NONE,
+        "dataset_config_name": STR_OR_NONE,
+        "text_column": Spec((str, NONE)),
+        "template": Spec((str,), choices=DATA_TEMPLATES),
+        "train_on_response_only": Spec((bool,)),
         "keep_linebreaks": Spec((bool,)),
         "validation_split_percentage": Spec(NUMBER, _percentage),
         "block_size": Spec((int, NONE), _positive),
@@ -128,7 +137,7 @@ TRAIN_RANGES = {
     "per_device_eval_batch_size": _positive,
     "gradient_accumulation_steps": _positive,
     "logging_steps": _positive,
-    "save_steps": _positive,
+    "save_steps": _save_steps,
     "warmup_steps": _non_negative,
     "weight_decay": _non_negative,
 }
@@ -268,6 +277,9 @@ def _check_combinations(data: dict) -> list[str]:
         problems.append("model.dtype=float16 with train.fp16=true would train fp16 weights under fp16 autocast "
                         "(the 'Attempting to unscale FP16 gradients' error): leave model.dtype=auto, which keeps "
                         "fp32 master weights")
+    dataset = data.get("data") or {}
+    if dataset.get("dataset_name") and (dataset.get("train_file") or dataset.get("validation_file")):
+        problems.append("data.dataset_name and data.train_file/validation_file are both set: give one source")
     if data.get("merge") is True and data.get("init_from") is None:
         problems.append("merge=true merges the adapter of init_from=<a LoRA version>: set init_from")
     max_steps = train.get("max_steps", -1)

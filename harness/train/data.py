@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness.errors import UserError
 
-CACHE_FORMAT = 1  # bump when tokenize/pack changes what a cached block holds
+CACHE_FORMAT = 2  # bump when tokenize/pack changes what a cached block holds
 TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".md": "text", ".json": "json", ".jsonl": "json", ".csv": "csv"}
 SNIFF_BYTES = 64 * 1024
 
@@ -50,7 +50,8 @@ def group_texts(examples: dict, block_size: int) -> dict:
     concatenated = {k: list(chain(*examples[k])) for k in examples}
     total = len(concatenated["input_ids"]) // block_size * block_size
     result = {k: [t[i : i + block_size] for i in range(0, total, block_size)] for k, t in concatenated.items()}
-    result["labels"] = [ids.copy() for ids in result["input_ids"]]
+    if "labels" not in examples:  # instruction records bring their own (the prompt masked with -100)
+        result["labels"] = [ids.copy() for ids in result["input_ids"]]
     return result
 
 
@@ -108,6 +109,50 @@ def _fingerprint(path: Path) -> tuple[str, int | None]:
     return digest.hexdigest(), bad
 
 
+def dataset_files(data_cfg: dict, cache_dir) -> list[DataFile]:
+    """data.dataset_name (HF `--dataset_name`): its train and validation splits, loaded through datasets (its
+    cache, the hub, or a local dataset directory), written once as JSON lines into the cache.
+
+    From there on a hub dataset is a data file like any other: fingerprinted by sha256 in the log, packed and
+    cached the same way, held out `train[:N%]` when it has no validation split, as HF's run_clm.py does."""
+    name, config = data_cfg["dataset_name"], data_cfg.get("dataset_config_name")
+    raw = _load_hub_dataset(name, config)
+    if "train" not in raw:
+        raise UserError(f"dataset {name} has no train split (splits: {', '.join(raw)})")
+    files = []
+    for role in ("train", "validation"):
+        if role in raw:
+            # datasets' fingerprint of the split: the same data gives the same file, new data a new one.
+            target = Path(cache_dir).expanduser() / "hub_datasets" / f"{raw[role]._fingerprint}-{role}.jsonl"
+            if not target.is_file():
+                _export_jsonl(raw[role], target)
+            files.append(check_text_file(str(target), role))
+    return files
+
+
+def _load_hub_dataset(name: str, config: str | None):
+    from datasets import load_dataset
+
+    what = f"data.dataset_name={name}" + (f" data.dataset_config_name={config}" if config else "")
+    if not Path(name).expanduser().exists():
+        from harness.train import hub
+
+        hub.settle()  # offline: datasets reads its cache at once instead of retrying the hub
+    try:
+        return load_dataset(name, config)
+    except Exception as exc:  # not found, offline, no such config: many types, one message
+        first = str(exc).strip().splitlines()
+        raise UserError(f"{what}: cannot load it through datasets: {first[0] if first else type(exc).__name__}"
+                        ) from exc
+
+
+def _export_jsonl(dataset, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + f".tmp{os.getpid()}")
+    dataset.to_json(str(partial), lines=True, force_ascii=False)
+    os.replace(partial, target)
+
+
 def _decodes(head: bytes) -> bool:
     # The sniffed prefix may end mid-character: allow an incomplete tail of up to 3 bytes.
     for cut in range(4):
@@ -148,6 +193,8 @@ def cache_key(files: list[DataFile], tokenizer_id: str, data_cfg) -> str:
         "text_column": data_cfg["text_column"],
         "keep_linebreaks": data_cfg["keep_linebreaks"],
         "validation_split_percentage": data_cfg["validation_split_percentage"],
+        "template": data_cfg.get("template", "none"),
+        "train_on_response_only": data_cfg.get("train_on_response_only", False),
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -166,6 +213,8 @@ def prepare(data_cfg: dict, files: list[DataFile], tokenizer, tokenizer_id: str,
     train = _limit(train, data_cfg["max_train_samples"])
     evaluation = _limit(evaluation, data_cfg["max_eval_samples"]) if evaluation is not None else None
     stats = {"train_blocks": len(train), "eval_blocks": len(evaluation) if evaluation is not None else 0}
+    if data_cfg.get("template", "none") != "none":
+        stats.update(template=data_cfg["template"], train_on_response_only=bool(data_cfg["train_on_response_only"]))
     return LMData(train, evaluation, files, block_size, from_cache, stats)
 
 
@@ -175,13 +224,8 @@ def _limit(dataset, limit):
 
 def _build(data_cfg, files, tokenizer, block_size, target: Path) -> None:
     raw = load_raw(data_cfg, files)
-    column = data_cfg["text_column"]
-    if column not in raw["train"].column_names:
-        raise UserError(f"train file has no column {column!r} (columns: {', '.join(raw['train'].column_names)})")
+    tokenize = _tokenizer_for(data_cfg, raw["train"].column_names, tokenizer)
     workers = data_cfg["preprocessing_num_workers"]
-
-    def tokenize(batch):
-        return tokenizer(batch[column], verbose=False)
 
     tokenized = raw.map(tokenize, batched=True, num_proc=workers, remove_columns=raw["train"].column_names,
                         desc="Tokenizing", load_from_cache_file=False)
@@ -204,12 +248,43 @@ def _build(data_cfg, files, tokenizer, block_size, target: Path) -> None:
     os.replace(partial, target)  # a crash mid-write leaves only a .tmp directory, never a half cache
 
 
+def held_out_rows(rows: int, percent: float) -> int:
+    """How many of `rows` HF's run_clm.py holds out as `train[:N%]`: datasets' own rounding (to the closest
+    row, so 5% of 11,452 is 573, where int() would give 572)."""
+    from datasets import ReadInstruction
+
+    if percent <= 0 or rows == 0:
+        return 0
+    (instruction,) = ReadInstruction("train", to=percent, unit="%").to_absolute({"train": rows})
+    return instruction.to
+
+
+def _tokenizer_for(data_cfg: dict, columns: list[str], tokenizer):
+    """The batch function for datasets.map: a text column as it is, or records through a template."""
+    from harness.train.templates import check_columns, tokenize_records
+
+    template = data_cfg.get("template", "none")
+    if template != "none":
+        check_columns(template, columns)
+        response_only = bool(data_cfg.get("train_on_response_only"))
+        return lambda batch: tokenize_records(batch, tokenizer, response_only)
+    if data_cfg.get("train_on_response_only"):
+        raise UserError("data.train_on_response_only=true needs instruction records: set data.template=alpaca")
+    column = data_cfg["text_column"] or ("text" if "text" in columns else columns[0])  # null: HF run_clm.py's rule
+    if column not in columns:
+        raise UserError(f"train file has no column {column!r} (columns: {', '.join(columns)})")
+    return lambda batch: tokenizer(batch[column], verbose=False)
+
+
 def load_raw(data_cfg, files: list[DataFile]):
     """A DatasetDict with train and, when there is one, validation rows of raw text."""
     from datasets import DatasetDict, load_dataset
 
     by_role = {f.role: f for f in files}
     builder = TEXT_SUFFIXES[Path(by_role["train"].path).suffix.lower()]
+    if builder == "text" and data_cfg.get("template", "none") != "none":
+        raise UserError(f"data.template={data_cfg['template']} reads records: give a .json, .jsonl or .csv train "
+                        f"file with instruction/input/output fields, not {Path(by_role['train'].path).name}")
     kwargs = {"keep_linebreaks": data_cfg["keep_linebreaks"]} if builder == "text" else {}
     data_files = {"train": by_role["train"].path}
     if "validation" in by_role:
@@ -217,10 +292,9 @@ def load_raw(data_cfg, files: list[DataFile]):
     raw = _load_files(load_dataset, builder, data_files, kwargs)
     if "validation" in raw:
         return raw
-    percent = data_cfg["validation_split_percentage"]
     rows = len(raw["train"])
-    held_out = int(rows * percent / 100)
-    if percent <= 0 or held_out == 0:
+    held_out = held_out_rows(rows, data_cfg["validation_split_percentage"])
+    if held_out == 0:
         return DatasetDict(train=raw["train"])
     # The first rows are held out, as run_clm's `train[:N%]` split does.
     return DatasetDict(train=raw["train"].select(range(held_out, rows)),

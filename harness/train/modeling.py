@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.train import hub
 
 SPECIAL = "<|endoftext|>"
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
@@ -126,13 +127,22 @@ def load_pretrained(cls, source: str, model_cfg: dict, what: str, **kwargs):
     if (is_local or source.startswith((".", "/", "~"))) and not local_dir.is_dir():
         raise UserError(f"{what} path {source} does not exist (or is not a directory)")
     common = {"revision": model_cfg["revision"], "trust_remote_code": model_cfg["trust_remote_code"], **kwargs}
+    offline = None
+    if not is_local:  # decided before the cache is tried: offline mode keeps transformers off the network there
+        if model_cfg["local_files_only"]:
+            hub.go_offline()
+        else:
+            offline = hub.settle()
     try:
         return cls.from_pretrained(str(local_dir) if is_local else source, local_files_only=True, **common)
     except (OSError, ValueError) as cached_error:
         if is_local:
             raise UserError(f"cannot load {what} from {source}: {_first_line(cached_error)}") from cached_error
-        if model_cfg["local_files_only"] or os.environ.get("HF_HUB_OFFLINE") == "1":
-            raise UserError(_not_found(source, what)) from cached_error
+        if model_cfg["local_files_only"]:
+            raise UserError(_not_found(source, what) + "; model.local_files_only=false downloads it"
+                            ) from cached_error
+        if offline:
+            raise UserError(_not_found(source, what) + f"; the hub is out of reach ({offline})") from cached_error
     try:
         return cls.from_pretrained(source, **common)
     except Exception as exc:  # network errors come in many types; all mean the same to the user
@@ -141,8 +151,7 @@ def load_pretrained(cls, source: str, model_cfg: dict, what: str, **kwargs):
 
 def _not_found(source: str, what: str) -> str:
     return (f"{what} {source!r} is neither a local directory nor in the Hugging Face cache; fetch it once with "
-            f"`hf download {source}`, or set model.local_files_only=false to download it, "
-            "or model.name_or_path=/path/to/dir")
+            f"`hf download {source}`, or use model.name_or_path=/path/to/dir")
 
 
 def _first_line(exc: Exception) -> str:

@@ -34,6 +34,7 @@ class Job:
     job_num: int | None = None
     version_swept: bool = False
     sweep_command: str | None = None
+    hf_command: str | None = None  # the HF run_clm.py-style line it was translated from (harness.train.hf_flags)
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,10 @@ def _parent_epochs(logs_dir, parent: str | None) -> float:
 
 def data_files(cfg: dict) -> list:
     data = cfg["data"]
+    if data.get("dataset_name"):
+        from harness.train.data import dataset_files
+
+        return dataset_files(data, cfg["paths"]["cache_dir"])
     train_file = data["train_file"] or default_corpus(cfg["paths"]["cache_dir"])
     files = [check_text_file(train_file, "train")]
     if data["validation_file"]:
@@ -408,6 +413,8 @@ def _write_header(session: Session, fresh: bool) -> None:
         log.field("command", job.command)
         if job.sweep_command:
             log.field("sweep", job.sweep_command)
+        if job.hf_command:
+            log.field("hf_command", job.hf_command)
         log.fields({"output_dir": plan.output_dir, "seed": plan.cfg["train"]["seed"]})
     else:
         log.field("resumed", f"{now_iso()} from {plan.resume_checkpoint}")
@@ -440,7 +447,8 @@ def fit(session: Session) -> dict:
         train_metrics["train_loss"] = trainer._total_loss_scalar / max(trainer.state.global_step, 0.001)
     train_metrics["train_samples"] = len(session.data.train)
     eval_metrics = {}
-    if session.data.eval is not None:
+    # train.do_eval=false: HF's script evaluates only with --do_eval (see harness.train.hf_flags).
+    if session.data.eval is not None and plan.cfg["train"].get("do_eval") is not False:
         eval_metrics = _final_evaluation(trainer)
         eval_metrics["eval_samples"] = len(session.data.eval)
         eval_metrics["perplexity"] = perplexity(eval_metrics["eval_loss"])
