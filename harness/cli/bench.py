@@ -11,21 +11,18 @@ appended to each version's log as a `bench` section (--no-record: don't), for `h
 version,ms_per_token,int8_ms_per_token`.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
-from harness.cli.generate import add_sampling_arguments, add_versions_and_prompts, read_prompts
+from harness.cli.generate import add_sampling_arguments, read_prompts, versions_command
 from harness.cli.table import FORMATS, print_table
 from harness.errors import UserError
 from harness.train import sampling as sampler
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "bench", help="latency, size, memory, energy and quality per version and precision",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_versions_and_prompts(parser)
+    parser = versions_command(subparsers, "bench", "latency, size, memory, energy and quality per version and precision",
+                              __doc__)
     parser.add_argument("--variants", metavar="A,B,...",
                         help="fp32, int8, bf16, fp16, adapter (default: fp32,int8 and adapter for LoRA versions)")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes over the prompts (default 3)")

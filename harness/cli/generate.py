@@ -19,20 +19,21 @@ from harness.train.templates import TEMPLATES
 DEFAULTS = Sampling()
 
 
-def add_versions_and_prompts(parser) -> None:
-    """What `generate` and `bench` both take: which weights, and which prompts."""
+def versions_command(subparsers, name: str, help_text: str, doc: str):
+    """A command over model versions and prompts (`generate`, `bench`): its parser, with what both take."""
+    parser = subparsers.add_parser(name, help=help_text, description=doc,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--versions", action="append", required=True, metavar="V[,V...]",
                         help="versions from the logs, model directories, or `base`; comma-separated or repeated")
     parser.add_argument("--prompt", action="append", default=[], help="a prompt; repeat for several")
     parser.add_argument("--prompts-file", type=Path,
                         help="prompts, one per line; a .json file holds a list of strings (multi-line prompts)")
+    return parser
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "generate", help="sample the same prompts from several versions, side by side",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_versions_and_prompts(parser)
+    parser = versions_command(subparsers, "generate", "sample the same prompts from several versions, side by side",
+                              __doc__)
     parser.add_argument("--base", metavar="VERSION_OR_PATH",
                         help="what `base` means: a version, model directory or hub id (default: the versions' root)")
     parser.add_argument("--logs-dir", default="logs", type=Path, help="where the run logs are (default: logs)")

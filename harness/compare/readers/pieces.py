@@ -187,42 +187,37 @@ _NUMERIC_ARGS = {"learning_rate", "num_train_epochs", "per_device_train_batch_si
                  "seed", "max_steps", "warmup_steps", "weight_decay", "warmup_ratio", "block_size"}
 
 
-def balanced_end(text: str, start: int) -> int | None:
-    """Index just past the bracket closing the one at `start`, quotes respected; None when it never closes."""
+def _scan(text: str, start: int = 0):
+    """(index, character, bracket depth after it, inside quotes?) for each character from `start`."""
     depth, quote = 0, ""
     for i in range(start, len(text)):
         ch = text[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
+        if quote or ch in "'\"":
+            quote = "" if ch == quote else (quote or ch)
+            yield i, ch, depth, True
+            continue
+        if ch in "([{":
             depth += 1
         elif ch in ")]}":
             depth -= 1
-            if depth == 0:
-                return i + 1
+        yield i, ch, depth, False
+
+
+def balanced_end(text: str, start: int) -> int | None:
+    """Index just past the bracket closing the one at `start`, quotes respected; None when it never closes."""
+    for i, ch, depth, quoted in _scan(text, start):
+        if not quoted and ch in ")]}" and depth == 0:
+            return i + 1
     return None
 
 
 def _top_level_split(text: str) -> list[str]:
-    parts, depth, quote, current = [], 0, "", []
-    for ch in text:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch in ",\n" and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    parts.append("".join(current))
+    parts, begin = [], 0
+    for i, ch, depth, quoted in _scan(text):
+        if not quoted and ch in ",\n" and depth == 0:
+            parts.append(text[begin:i])
+            begin = i + 1
+    parts.append(text[begin:])
     return parts
 
 
