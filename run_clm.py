@@ -4,6 +4,8 @@
     python run_clm.py model=gpt2 data.train_file=TestData.txt train.learning_rate=1e-4
     python run_clm.py --cfg job                         # show the resolved config
     python run_clm.py -m train.learning_rate=1e-3,1e-4  # a sweep: one version per value
+    python run_clm.py -m hydra/launcher=joblib hydra.launcher.n_jobs=2 train.learning_rate=1e-3,1e-4  # side by side
+    python run_clm.py -m hydra/sweeper=lr_search        # an Optuna search minimising eval_loss
 
 Every knob is a Hydra override; see conf/ and README.md.
 """
@@ -20,12 +22,14 @@ CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
-def main(cfg: DictConfig) -> dict:
+def main(cfg: DictConfig) -> dict | float:
+    """The run's metrics; under the Optuna sweeper, the float it minimises (eval_loss)."""
     from harness.train.hydra_job import job_from_hydra
     from harness.train.pipeline import train
+    from harness.train.sweep import run_job
 
     try:
-        return train(cfg, job_from_hydra(sys.argv))
+        return run_job(lambda: train(cfg, job_from_hydra(sys.argv)))
     except UserError as exc:
         # Exiting here, not raising, keeps Hydra from adding its own "Error executing job" line.
         sys.exit(report(str(exc)))

@@ -1,0 +1,149 @@
+"""Hydra sweeps beyond one process: what each job hands back, and how a sweep stops.
+
+Hydra's launchers (basic, joblib, submitit) call run_clm's main once per job; the Optuna sweeper reads the
+job's return value as the number it minimises.
+
+Stopping: SLURM (through submitit) sends a signal `signal_delay_s` before a job's time limit; the run treats
+it like Ctrl-C, so its log says `interrupted` and `resume=VERSION` continues it from the newest complete
+checkpoint. Under joblib, Ctrl-C reaches the launcher and every worker at once; joblib's answer to the first
+failed job is to SIGKILL the other workers, which would leave their logs saying `running`. So the launcher
+(SweepCallback) waits for the first Ctrl-C's outcome instead, each worker records `interrupted` and returns,
+a marker file in the sweep dir keeps queued jobs from starting, and the sweep then exits as interrupted.
+"""
+
+import contextlib
+import math
+import os
+import signal
+import sys
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+
+# The number the Optuna sweeper minimises (or maximises: `hydra.sweeper.direction`).
+OBJECTIVE = "eval_loss"
+
+
+def sweeper_target() -> str:
+    """The `_target_` of the running sweeper ("" outside a Hydra job)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return ""
+    return str(HydraConfig.get().sweeper.get("_target_", ""))
+
+
+INTERRUPTED_MARKER = "interrupted"
+
+
+def run_job(train_once):
+    """run_clm's main, inside Hydra: `train_once()` under the sweep's rules for stopping; its return value."""
+    if _sweep_interrupted():
+        return None  # Ctrl-C reached this sweep before this job started: start nothing new
+    try:
+        with stop_at_time_limit():
+            return return_value(train_once())
+    except KeyboardInterrupt:
+        if not _launcher_is("joblib"):
+            raise
+        # The log already says interrupted; returning (not raising) keeps joblib from killing the other workers.
+        _marker().touch()
+        return None
+
+
+def _hydra():
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.get() if HydraConfig.initialized() else None
+
+
+def _launcher_is(name: str, hydra_cfg=None) -> bool:
+    hydra_cfg = hydra_cfg if hydra_cfg is not None else _hydra()
+    return hydra_cfg is not None and name in str(hydra_cfg.launcher.get("_target_", "")).lower()
+
+
+def _marker(hydra_cfg=None) -> Path:
+    hydra_cfg = hydra_cfg if hydra_cfg is not None else _hydra()
+    return Path(str(hydra_cfg.sweep.dir)) / INTERRUPTED_MARKER
+
+
+def _sweep_interrupted() -> bool:
+    from hydra.types import RunMode
+
+    hydra_cfg = _hydra()
+    return hydra_cfg is not None and hydra_cfg.mode == RunMode.MULTIRUN and _marker(hydra_cfg).exists()
+
+
+class SweepCallback(Callback):
+    """A Hydra callback (conf/config.yaml `hydra.callbacks`); its multirun hooks run in the launching process."""
+
+    def __init__(self):
+        self._previous_sigint = None
+
+    def on_multirun_start(self, config, **kwargs) -> None:
+        if _launcher_is("joblib", config.hydra) and _main_thread():
+            marker = _marker(config.hydra)
+            self._previous_sigint = signal.signal(signal.SIGINT, lambda signum, frame: self._first_ctrl_c(marker))
+
+    def _first_ctrl_c(self, marker: Path) -> None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        print("stopping: the running jobs record `interrupted` in their logs; Ctrl-C again kills them at once",
+              file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        if self._previous_sigint is not None:
+            signal.signal(signal.SIGINT, self._previous_sigint)
+        if _launcher_is("joblib", config.hydra) and _marker(config.hydra).exists():
+            raise KeyboardInterrupt()  # the sweep ends as an interrupted run does: `error: interrupted`, exit 130
+
+
+def return_value(metrics: dict):
+    """A float for the Optuna sweeper (it needs `float(return_value)`); the metrics dict for everyone else."""
+    if metrics is None or "optuna" not in sweeper_target().lower():
+        return metrics
+    value = metrics.get(OBJECTIVE)
+    if value is None:
+        # NaN makes Optuna mark the trial failed rather than stopping the whole study with a traceback here.
+        print(f"warning: this trial has no {OBJECTIVE} (no evaluation data): Optuna records it as failed",
+              file=sys.stderr)
+        return math.nan
+    return float(value)
+
+
+def time_limit_signal() -> signal.Signals | None:
+    """The signal submitit has SLURM (or its local controller) send before the time limit; None outside submitit."""
+    if not os.environ.get("SUBMITIT_EXECUTOR"):
+        return None
+    # submitit's own default and override (SUBMITIT_PREEMPT_SIGNAL), read the way submitit reads them.
+    return signal.Signals["SIG" + os.environ.get("SUBMITIT_PREEMPT_SIGNAL", "USR2")]
+
+
+def _stop(signum, frame):
+    from harness.train.pipeline import Interrupted
+
+    raise Interrupted()
+
+
+@contextlib.contextmanager
+def stop_at_time_limit():
+    """While the block runs, the time-limit signal stops the run as Ctrl-C does (log: `interrupted`).
+
+    submitit's own handler would requeue a fresh copy of the job (a new version, starting over) or end it
+    as failed; a run that can resume wants to stop cleanly instead and be continued with `resume=`."""
+    signum = time_limit_signal()
+    if signum is None or not _main_thread():
+        yield
+        return
+    previous = signal.signal(signum, _stop)
+    try:
+        yield
+    finally:
+        signal.signal(signum, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

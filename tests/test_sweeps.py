@@ -1,0 +1,155 @@
+"""Sweeps beyond one process: joblib side by side, submitit (local executor, the SLURM code path), Optuna.
+
+Each run is a real `python run_clm.py -m ...` subprocess on a tiny model; interruptions are real signals,
+and the tests poll the logs for the state they wait for."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.runlog.writer import read_log
+from harness.train import sweep
+from tests.test_resume import _wait_for
+from tests.tiny import CONF, ROOT, TINY
+
+# Long enough to be interrupted while training, with a checkpoint every 4 steps to resume from.
+LONG = [*TINY, "train.max_steps=100000", "train.save_steps=4"]
+
+
+def _start(workdir, cache_dir, corpus, *args) -> subprocess.Popen:
+    """A sweep in its own process group, as a terminal would start it (Ctrl-C goes to the whole group)."""
+    env = {**os.environ, "RUN_CLM_CACHE": str(cache_dir), "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, str(ROOT / "run_clm.py"), "-m", f"data.train_file={corpus}", *args],
+                            cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """End whatever the sweep left behind (joblib's idle workers linger a while after their parent)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=30)
+
+
+def _status(path: Path) -> str | None:
+    return read_log(path)["fields"].get("status") if path.is_file() else None
+
+
+def _reached_step(path: Path, step: int) -> bool:
+    return path.is_file() and f"'step': {step}}}" in path.read_text()
+
+
+def _sweep_dirs(workdir: Path) -> list[Path]:
+    return sorted((workdir / "logs" / "sweeps").iterdir())
+
+
+def _nothing_in_cwd_but(workdir: Path, *expected: str) -> None:
+    assert sorted(p.name for p in workdir.iterdir()) == sorted(expected)
+
+
+# ----- fast: configuration and the value handed back to the sweeper -----
+
+def _hydra_config(*overrides):
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose("config", overrides=list(overrides), return_hydra_config=True)
+
+
+def test_sweep_bookkeeping_goes_beside_the_logs():
+    import re
+
+    cfg = _hydra_config("paths.logs_dir=/data/runs/logs")
+    assert re.fullmatch(r"/data/runs/logs/sweeps/\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d", cfg.hydra.sweep.dir)
+    assert cfg.hydra.sweep.subdir == "." and cfg.hydra.output_subdir is None and cfg.hydra.run.dir == "."
+
+
+def test_presets_compose_onto_the_plugins():
+    slurm = _hydra_config("hydra/launcher=slurm_gpu", "hydra.launcher.partition=long").hydra.launcher
+    assert slurm._target_.endswith("SlurmLauncher") and slurm.partition == "long" and slurm.gpus_per_node == 1
+    assert slurm.signal_delay_s > 0 and slurm.max_num_timeout == 0
+    search = _hydra_config("hydra/sweeper=lr_search", "hydra.sweeper.n_trials=3").hydra.sweeper
+    assert search._target_.endswith("OptunaSweeper") and search.direction == "minimize" and search.n_trials == 3
+    assert set(search.params) == {"train.learning_rate", "train.warmup_steps", "train.weight_decay"}
+    assert search.params["train.learning_rate"].startswith("tag(log, interval(")
+
+
+def test_the_optuna_sweeper_gets_eval_loss_as_a_float_and_everyone_else_the_metrics(monkeypatch, capsys):
+    metrics = {"version": "1.0", "train_loss": 3.0, "eval_loss": 2.5}
+    assert sweep.return_value(metrics) is metrics  # outside Hydra
+    monkeypatch.setattr(sweep, "sweeper_target", lambda: "hydra._internal.core_plugins.basic_sweeper.BasicSweeper")
+    assert sweep.return_value(metrics) is metrics
+    monkeypatch.setattr(sweep, "sweeper_target", lambda: "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper")
+    value = sweep.return_value(metrics)
+    assert type(value) is float and value == 2.5
+    assert sweep.return_value({"train_loss": 3.0}) != sweep.return_value({"train_loss": 3.0})  # NaN: a failed trial
+    assert "no eval_loss" in capsys.readouterr().err
+
+
+def test_the_time_limit_signal_is_submitits(monkeypatch):
+    monkeypatch.delenv("SUBMITIT_EXECUTOR", raising=False)
+    assert sweep.time_limit_signal() is None
+    monkeypatch.setenv("SUBMITIT_EXECUTOR", "slurm")
+    monkeypatch.delenv("SUBMITIT_PREEMPT_SIGNAL", raising=False)
+    assert sweep.time_limit_signal() == signal.SIGUSR2
+    monkeypatch.setenv("SUBMITIT_PREEMPT_SIGNAL", "USR1")
+    assert sweep.time_limit_signal() == signal.SIGUSR1
+
+
+def test_the_time_limit_signal_interrupts_like_ctrl_c(monkeypatch):
+    from harness.train.pipeline import Interrupted
+
+    monkeypatch.setenv("SUBMITIT_EXECUTOR", "local")
+    monkeypatch.setenv("SUBMITIT_PREEMPT_SIGNAL", "USR2")
+    before = signal.getsignal(signal.SIGUSR2)
+    with pytest.raises(Interrupted):
+        with sweep.stop_at_time_limit():
+            signal.raise_signal(signal.SIGUSR2)
+    assert signal.getsignal(signal.SIGUSR2) is before
+
+
+# ----- slow: real sweeps -----
+
+@pytest.mark.slow
+def test_joblib_runs_jobs_side_by_side_each_with_its_own_version(workdir, cache_dir, corpus):
+    process = _start(workdir, cache_dir, corpus, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *TINY,
+                     "train.max_steps=4", "train.learning_rate=1e-3,1e-4,5e-5")
+    try:
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        _stop_group(process)
+    assert process.returncode == 0, stderr[-3000:]
+    logs = sorted((workdir / "logs").glob("*.log"))
+    assert [p.name for p in logs] == ["1.0.log", "1.1.log", "1.2.log"]  # none shared, none skipped
+    records = [read_log(p) for p in logs]
+    assert all(r["fields"]["status"] == "finished" for r in records)
+    rates = sorted(r["sections"]["config"]["train"]["learning_rate"] for r in records)
+    assert rates == [5e-5, 1e-4, 1e-3]
+    assert sorted(r["fields"]["output_dir"] for r in records) == [str(Path("outputs") / v) for v in ("1.0", "1.1", "1.2")]
+    assert all((workdir / "outputs" / v / "model.safetensors").is_file() for v in ("1.0", "1.1", "1.2"))
+    [sweep_dir] = _sweep_dirs(workdir)
+    assert (sweep_dir / "multirun.yaml").is_file()
+    _nothing_in_cwd_but(workdir, "train.txt", "logs", "outputs")
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_joblib_job_and_each_log_says_interrupted(workdir, cache_dir, corpus):
+    process = _start(workdir, cache_dir, corpus, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *LONG,
+                     "train.learning_rate=1e-3,1e-4,5e-5")  # the third waits for a free worker
+    logs = [workdir / "logs" / "1.0.log", workdir / "logs" / "1.1.log"]
+    try:
+        _wait_for(lambda: all(_reached_step(p, 4) for p in logs), process, timeout=240)
+        os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C: every process of the foreground group
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        _stop_group(process)
+    assert [_status(p) for p in logs] == ["interrupted", "interrupted"], stderr[-3000:]
+    assert all(read_log(p)["fields"].get("ended") for p in logs)
+    assert sorted(p.name for p in (workdir / "logs").glob("*.log")) == ["1.0.log", "1.1.log"]  # the third never started
+    assert process.returncode == 130 and "error: interrupted" in stderr and "Traceback" not in stderr
