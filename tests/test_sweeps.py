@@ -153,3 +153,38 @@ def test_ctrl_c_stops_every_joblib_job_and_each_log_says_interrupted(workdir, ca
     assert all(read_log(p)["fields"].get("ended") for p in logs)
     assert sorted(p.name for p in (workdir / "logs").glob("*.log")) == ["1.0.log", "1.1.log"]  # the third never started
     assert process.returncode == 130 and "error: interrupted" in stderr and "Traceback" not in stderr
+
+
+def _submitit_task(process: subprocess.Popen):
+    """The process that runs the job under submitit's local executor (launcher -> controller -> task)."""
+    import psutil
+
+    tasks = [p for p in psutil.Process(process.pid).children(recursive=True)
+             if "submitit.core._submit" in " ".join(p.cmdline())]
+    assert len(tasks) == 1, tasks
+    return tasks[0]
+
+
+@pytest.mark.slow
+def test_submitit_job_stopped_at_its_time_limit_is_interrupted_and_resumes(run_cli, workdir, cache_dir, corpus):
+    # submitit_local runs the same launcher code as submitit_slurm, in local processes.
+    # 200 steps: time to stop it at step 8, few enough to finish on resume.
+    process = _start(workdir, cache_dir, corpus, "hydra/launcher=submitit_local", "version=sl", *LONG,
+                     "train.max_steps=200")
+    log = workdir / "logs" / "sl-0.log"  # a sweep of one job: version sl, job 0
+    try:
+        _wait_for(lambda: _reached_step(log, 8), process, timeout=240)
+        # What SLURM sends signal_delay_s before the time limit (submitit's signal, USR2 unless configured).
+        _submitit_task(process).send_signal(signal.SIGUSR2)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        _stop_group(process)
+    assert _status(log) == "interrupted", stderr[-3000:]
+    assert process.returncode == 130 and "error: interrupted" in stderr
+    [sweep_dir] = _sweep_dirs(workdir)
+    assert list((sweep_dir / ".submitit").glob("*/*_submitted.pkl"))  # submitit's files beside the logs
+
+    resumed = run_cli("resume=sl-0", timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    record = read_log(log)
+    assert record["fields"]["status"] == "finished" and "checkpoint-" in record["fields"]["resumed"]

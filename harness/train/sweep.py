@@ -9,6 +9,7 @@ checkpoint. Under joblib, Ctrl-C reaches the launcher and every worker at once; 
 failed job is to SIGKILL the other workers, which would leave their logs saying `running`. So the launcher
 (SweepCallback) waits for the first Ctrl-C's outcome instead, each worker records `interrupted` and returns,
 a marker file in the sweep dir keeps queued jobs from starting, and the sweep then exits as interrupted.
+A submitit job stopped at its time limit leaves the same marker, so its launcher exits as interrupted too.
 """
 
 import contextlib
@@ -38,15 +39,16 @@ INTERRUPTED_MARKER = "interrupted"
 
 def run_job(train_once):
     """run_clm's main, inside Hydra: `train_once()` under the sweep's rules for stopping; its return value."""
-    if _sweep_interrupted():
+    if _launcher_is("joblib") and _marker().exists():
         return None  # Ctrl-C reached this sweep before this job started: start nothing new
     try:
         with stop_at_time_limit():
             return return_value(train_once())
     except KeyboardInterrupt:
-        if not _launcher_is("joblib"):
+        if not (_launcher_is("joblib") or _launcher_is("submitit")):
             raise
-        # The log already says interrupted; returning (not raising) keeps joblib from killing the other workers.
+        # The log already says interrupted. Returning, not raising: joblib would SIGKILL the other workers, and
+        # submitit would report a job that "produced no output"; the launcher ends the sweep as interrupted.
         _marker().touch()
         return None
 
@@ -65,13 +67,6 @@ def _launcher_is(name: str, hydra_cfg=None) -> bool:
 def _marker(hydra_cfg=None) -> Path:
     hydra_cfg = hydra_cfg if hydra_cfg is not None else _hydra()
     return Path(str(hydra_cfg.sweep.dir)) / INTERRUPTED_MARKER
-
-
-def _sweep_interrupted() -> bool:
-    from hydra.types import RunMode
-
-    hydra_cfg = _hydra()
-    return hydra_cfg is not None and hydra_cfg.mode == RunMode.MULTIRUN and _marker(hydra_cfg).exists()
 
 
 class SweepCallback(Callback):
@@ -95,7 +90,7 @@ class SweepCallback(Callback):
     def on_multirun_end(self, config, **kwargs) -> None:
         if self._previous_sigint is not None:
             signal.signal(signal.SIGINT, self._previous_sigint)
-        if _launcher_is("joblib", config.hydra) and _marker(config.hydra).exists():
+        if _marker(config.hydra).exists():
             raise KeyboardInterrupt()  # the sweep ends as an interrupted run does: `error: interrupted`, exit 130
 
 
