@@ -188,3 +188,60 @@ def test_submitit_job_stopped_at_its_time_limit_is_interrupted_and_resumes(run_c
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     record = read_log(log)
     assert record["fields"]["status"] == "finished" and "checkpoint-" in record["fields"]["resumed"]
+
+
+def test_table_groups_a_sweep_and_marks_its_best_trial():
+    from harness.compare.records import RUNLOG, Run
+    from harness.compare.table import build_table
+
+    def run(version, sweep_dir, eval_loss, objective=None):
+        fields = {"sweep_dir": sweep_dir} if sweep_dir else {}
+        if objective:
+            fields["sweep_objective"] = objective
+        return Run(version=version, source=f"logs/{version}.log", source_kind=RUNLOG, fields=fields,
+                   eval_metrics={"eval_loss": eval_loss, "eval_accuracy": 1 / eval_loss})
+
+    runs = [run("1.0", "logs/sweeps/A", 3.0), run("1.1", "logs/sweeps/A", 2.0), run("1.2", "logs/sweeps/A", float("nan")),
+            run("2.0", "logs/sweeps/B", 2.5, "maximize eval_accuracy"), run("2.1", "logs/sweeps/B", 1.5, "maximize eval_accuracy"),
+            run("3.0", None, 1.0)]
+    table = build_table(runs[::-1], sort="sweep")  # sorting by sweep groups each sweep's trials
+    assert [c.key for c in table.columns][:3] == ["version", "parent", "sweep"]
+    assert [(row["version"], row["sweep"]) for row in table.rows] == [
+        ("1.2", "A"), ("1.0", "A"), ("1.1", "A best"), ("2.0", "B"), ("2.1", "B best"), ("3.0", None)]  # B: accuracy
+    assert "sweep" not in [c.key for c in build_table(runs[-1:]).columns]  # no sweep, no column
+
+
+@pytest.mark.slow
+def test_optuna_search_gets_eval_loss_and_records_its_study(workdir, cache_dir, corpus):
+    import yaml
+
+    searched = [a for a in TINY if not a.startswith("train.learning_rate=")]  # given here, it would be fixed
+    process = _start(workdir, cache_dir, corpus, "hydra/sweeper=lr_search", "hydra.sweeper.n_trials=2",
+                     "hydra.sweeper.sampler.n_startup_trials=1", *searched, "train.max_steps=4")
+    try:
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        _stop_group(process)
+    assert process.returncode == 0, stderr[-3000:]
+    logs = [read_log(p) for p in sorted((workdir / "logs").glob("*.log"))]
+    assert [r["fields"]["version"] for r in logs] == ["1.0", "1.1"]  # every trial a version with its own log
+    assert all(r["fields"]["sweep_objective"] == "minimize eval_loss" for r in logs)
+    rates = {r["sections"]["config"]["train"]["learning_rate"] for r in logs}
+    assert len(rates) == 2 and all(1e-5 <= lr <= 1e-2 for lr in rates)  # sampled from the preset's range
+
+    [sweep_dir] = _sweep_dirs(workdir)
+    assert {r["fields"]["sweep_dir"] for r in logs} == {str(Path("logs") / "sweeps" / sweep_dir.name)}
+    losses = {r["fields"]["version"]: r["metrics"]["eval"]["eval_loss"] for r in logs}
+    optuna_result = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
+    assert optuna_result["best_value"] == min(losses.values())  # what main returned is what Optuna minimised
+    study = yaml.safe_load((sweep_dir / "study.yaml").read_text())
+    best = min(losses, key=losses.get)
+    assert study["direction"] == "minimize" and study["objective"] == "eval_loss"
+    assert study["best"] == {"version": best, "eval_loss": losses[best]}
+    assert [t["version"] for t in study["trials"]] == ["1.0", "1.1"]
+    _nothing_in_cwd_but(workdir, "train.txt", "logs", "outputs")
+
+    table = subprocess.run([sys.executable, "-m", "harness", "table", "--format", "csv", "--no-cache",
+                            "--columns", "version,sweep,eval_loss"], cwd=workdir, capture_output=True, text=True)
+    assert table.returncode == 0, table.stderr
+    assert f"{best},{sweep_dir.name} best," in table.stdout

@@ -32,6 +32,7 @@ class Job:
     job_num: int | None = None
     version_swept: bool = False
     sweep_command: str | None = None
+    sweep_fields: dict = field(default_factory=dict)  # sweep_dir, sweep_objective (harness/train/sweep.py)
 
 
 @dataclass
@@ -322,6 +323,7 @@ def _write_header(session: Session, fresh: bool) -> None:
         log.field("command", job.command)
         if job.sweep_command:
             log.field("sweep", job.sweep_command)
+        log.fields(job.sweep_fields)
         log.fields({"output_dir": plan.output_dir, "seed": plan.cfg["train"]["seed"]})
     else:
         log.field("resumed", f"{now_iso()} from {plan.resume_checkpoint}")

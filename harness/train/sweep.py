@@ -35,6 +35,7 @@ def sweeper_target() -> str:
 
 
 INTERRUPTED_MARKER = "interrupted"
+STUDY_FILE = "study.yaml"
 
 
 def run_job(train_once):
@@ -90,8 +91,57 @@ class SweepCallback(Callback):
     def on_multirun_end(self, config, **kwargs) -> None:
         if self._previous_sigint is not None:
             signal.signal(signal.SIGINT, self._previous_sigint)
+        write_study(config)
         if _marker(config.hydra).exists():
             raise KeyboardInterrupt()  # the sweep ends as an interrupted run does: `error: interrupted`, exit 130
+
+
+def log_fields(hydra_cfg) -> dict:
+    """What a sweep job's log header records, so `harness table` can group the sweep and mark its best trial."""
+    fields = {"sweep_dir": str(hydra_cfg.sweep.dir)}
+    if "optuna" in str(hydra_cfg.sweeper.get("_target_", "")).lower():
+        fields["sweep_objective"] = f"{_direction(hydra_cfg.sweeper)} {OBJECTIVE}"
+    return fields
+
+
+def _direction(sweeper_cfg) -> str:
+    direction = sweeper_cfg.get("direction", "minimize")
+    return str(getattr(direction, "name", direction))  # Optuna's config holds an enum or its name
+
+
+def write_study(config) -> Path:
+    """`<sweep dir>/study.yaml`: the sweep's command, sweeper, objective and direction, each trial's version,
+    status and objective value, and the best trial; read back from the trials' own logs."""
+    import yaml
+
+    from harness.runlog.writer import read_log
+    from harness.versions import LOG_SUFFIX
+
+    sweep_dir = str(config.hydra.sweep.dir)
+    optuna = "optuna" in str(config.hydra.sweeper.get("_target_", "")).lower()
+    direction = _direction(config.hydra.sweeper) if optuna else "minimize"
+    trials = []
+    for path in sorted(Path(str(config.paths.logs_dir)).glob(f"*{LOG_SUFFIX}")):
+        try:
+            log = read_log(path)
+        except (OSError, ValueError, yaml.YAMLError):  # a damaged log is no trial of ours to report
+            continue
+        if log["fields"].get("sweep_dir") != sweep_dir:
+            continue
+        value = (log["metrics"].get("eval") or {}).get(OBJECTIVE)
+        trials.append({"version": log["fields"].get("version"), "status": log["fields"].get("status"),
+                       OBJECTIVE: value, "command": log["fields"].get("command")})
+    scored = [t for t in trials if isinstance(t[OBJECTIVE], (int, float)) and math.isfinite(t[OBJECTIVE])]
+    pick = min if direction == "minimize" else max
+    best = pick(scored, key=lambda t: t[OBJECTIVE]) if scored else None
+    study = {"sweeper": str(config.hydra.sweeper.get("_target_", "")),
+             "launcher": str(config.hydra.launcher.get("_target_", "")),
+             "objective": OBJECTIVE, "direction": direction, "trials": trials,
+             "best": {"version": best["version"], OBJECTIVE: best[OBJECTIVE]} if best else None}
+    path = Path(sweep_dir) / STUDY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(study, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def return_value(metrics: dict):
