@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import UserError
 from harness.runlog.writer import read_log
 from harness.train import sweep
 from tests.test_resume import _wait_for
@@ -245,3 +246,25 @@ def test_optuna_search_gets_eval_loss_and_records_its_study(workdir, cache_dir, 
                             "--columns", "version,sweep,eval_loss"], cwd=workdir, capture_output=True, text=True)
     assert table.returncode == 0, table.stderr
     assert f"{best},{sweep_dir.name} best," in table.stdout
+
+
+def test_each_joblib_worker_takes_its_own_gpu(monkeypatch, tmp_path):
+    monkeypatch.setenv(sweep.GPUS_ENV, "2,3")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(sweep, "_pinned_gpu", None)
+    assert sweep.pin_gpu(tmp_path) == "2" and os.environ["CUDA_VISIBLE_DEVICES"] == "2"
+    assert sweep.pin_gpu(tmp_path) == "2"  # the same worker's next job keeps its GPU
+
+    monkeypatch.setattr(sweep, "_pinned_gpu", None)  # a second worker (this test's process plays both)
+    assert sweep.pin_gpu(tmp_path) == "3" and os.environ["CUDA_VISIBLE_DEVICES"] == "3"
+
+    monkeypatch.setattr(sweep, "_pinned_gpu", None)  # a third: none left while both claimants live
+    with pytest.raises(UserError, match="hydra.launcher.n_jobs=2"):
+        sweep.pin_gpu(tmp_path)
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / "gpus" / "2").write_text(dead.stdout.strip())  # a worker that is gone frees its GPU
+    assert sweep.pin_gpu(tmp_path) == "2"
+    monkeypatch.setattr(sweep, "_pinned_gpu", None)
+    monkeypatch.delenv(sweep.GPUS_ENV)
+    assert sweep.pin_gpu(tmp_path) is None

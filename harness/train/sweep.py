@@ -36,12 +36,17 @@ def sweeper_target() -> str:
 
 INTERRUPTED_MARKER = "interrupted"
 STUDY_FILE = "study.yaml"
+# `RUN_CLM_SWEEP_GPUS=0,1`: each joblib worker takes one of these GPUs for every job it runs.
+GPUS_ENV = "RUN_CLM_SWEEP_GPUS"
+_pinned_gpu: str | None = None  # this worker process's GPU, once claimed
 
 
 def run_job(train_once):
     """run_clm's main, inside Hydra: `train_once()` under the sweep's rules for stopping; its return value."""
-    if _launcher_is("joblib") and _marker().exists():
-        return None  # Ctrl-C reached this sweep before this job started: start nothing new
+    if _launcher_is("joblib"):
+        if _marker().exists():
+            return None  # Ctrl-C reached this sweep before this job started: start nothing new
+        pin_gpu(Path(str(_hydra().sweep.dir)))
     try:
         with stop_at_time_limit():
             return return_value(train_once())
@@ -52,6 +57,54 @@ def run_job(train_once):
         # submitit would report a job that "produced no output"; the launcher ends the sweep as interrupted.
         _marker().touch()
         return None
+
+
+def pin_gpu(sweep_dir: Path) -> str | None:
+    """Under RUN_CLM_SWEEP_GPUS, this worker's GPU: the first one no live worker of the sweep has claimed.
+
+    joblib's workers all see every GPU and Trainer would put every job on cuda:0. A worker runs several jobs
+    one after another, and CUDA reads CUDA_VISIBLE_DEVICES once per process, so the GPU belongs to the worker
+    (claimed with an exclusive file in the sweep dir, holding its pid), set before its first job touches CUDA."""
+    global _pinned_gpu
+    gpus = [g.strip() for g in os.environ.get(GPUS_ENV, "").split(",") if g.strip()]
+    if not gpus or _pinned_gpu is not None:
+        return _pinned_gpu
+    claims = sweep_dir / "gpus"
+    claims.mkdir(parents=True, exist_ok=True)
+    for gpu in gpus:
+        if _claim(claims / gpu):
+            _pinned_gpu = os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+            return gpu
+    from harness.errors import UserError
+
+    raise UserError(f"{GPUS_ENV}={','.join(gpus)} has no GPU left for another worker: "
+                    f"set hydra.launcher.n_jobs={len(gpus)}")
+
+
+def _claim(path: Path) -> bool:
+    """Create `path` holding our pid; a claim whose process is gone (a worker loky replaced) is taken over."""
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if _alive(path.read_text(encoding="utf-8").strip()):
+                return False
+            path.unlink(missing_ok=True)
+            continue
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return True
+    return False
+
+
+def _alive(pid_text: str) -> bool:
+    try:
+        os.kill(int(pid_text), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _hydra():
