@@ -212,6 +212,27 @@ def test_table_groups_a_sweep_and_marks_its_best_trial():
     assert "sweep" not in [c.key for c in build_table(runs[-1:]).columns]  # no sweep, no column
 
 
+def test_plot_puts_a_sweeps_final_metric_against_its_hyper_parameter(tmp_path):
+    from harness.cli.plot import _log_scale, draw, hyperparameter_plan
+    from harness.compare.records import RUNLOG, Run
+
+    def run(version, sweep_dir, lr, eval_loss):
+        return Run(version=version, source=f"{version}.log", source_kind=RUNLOG, hyperparameters={"learning_rate": lr},
+                   fields={"sweep_dir": sweep_dir} if sweep_dir else {}, eval_metrics={"eval_loss": eval_loss})
+
+    runs = [run("1.0", "logs/sweeps/A", 1e-3, 2.0), run("1.1", "logs/sweeps/A", 1e-5, 4.0),
+            run("1.2", "logs/sweeps/A", 1e-4, 3.0), run("2.0", None, 5e-4, 2.5), run("3.0", None, None, 1.0)]
+    plan = hyperparameter_plan(runs, "loss", "learning_rate")  # loss: the final eval_loss
+    assert [(s.label, s.points) for s in plan.series] == [
+        ("sweep A (3)", [(1e-5, 4.0), (1e-4, 3.0), (1e-3, 2.0)]), ("versions outside a sweep (1)", [(5e-4, 2.5)])]
+    assert _log_scale([1e-5, 1e-3], "learning_rate") and not _log_scale([0.0, 0.1], "weight_decay")
+    out = draw(plan, "eval_loss", str(tmp_path / "lr.png"), logx=True)
+    assert (tmp_path / "lr.png").read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(UserError, match="numeric hyper-parameters: learning_rate"):
+        hyperparameter_plan(runs, "loss", "weight_decay")
+    assert out.endswith("lr.png")
+
+
 @pytest.mark.slow
 def test_optuna_search_gets_eval_loss_and_records_its_study(workdir, cache_dir, corpus):
     import yaml
@@ -246,6 +267,9 @@ def test_optuna_search_gets_eval_loss_and_records_its_study(workdir, cache_dir, 
                             "--columns", "version,sweep,eval_loss"], cwd=workdir, capture_output=True, text=True)
     assert table.returncode == 0, table.stderr
     assert f"{best},{sweep_dir.name} best," in table.stdout
+    plot = subprocess.run([sys.executable, "-m", "harness", "plot", "--x", "learning_rate", "--no-cache",
+                           "--out", str(workdir.parent / "lr.png")], cwd=workdir, capture_output=True, text=True)
+    assert plot.returncode == 0 and "(2 versions, eval_loss vs learning_rate)" in plot.stdout, plot.stderr
 
 
 def test_each_joblib_worker_takes_its_own_gpu(monkeypatch, tmp_path):

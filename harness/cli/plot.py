@@ -12,6 +12,12 @@ periodic log lines (`loss`, `eval_loss`, `learning_rate`, `grad_norm`, `eval_acc
 each version's `eval_loss` points are drawn as markers in its colour. The x axis is `step` (or `--x epoch`);
 where the lines carry no step (Trainer stdout) it falls back to epoch, then to the line's index, and the axis
 label says so.
+
+    python -m harness plot --x learning_rate --metric eval_loss      # a sweep: final metric against a knob
+
+With `--x HYPERPARAMETER`, each version is one point, its final `--metric` (`loss` means eval_loss) against
+the value it ran with; the versions of one sweep (their logs' `sweep_dir`) are joined by a line; a
+learning rate axis, or any spanning 100x or more, is logarithmic.
 """
 
 from __future__ import annotations
@@ -41,8 +47,10 @@ def register(subparsers) -> None:
                         help="versions to plot, and files or directories whose runs are all plotted")
     lookup.add_input_options(parser)
     parser.add_argument("--metric", default="loss", help="a key of the periodic log lines (default: loss)")
-    parser.add_argument("--x", choices=("step", "epoch"), default="step",
-                        help="x axis (default: step; falls back to epoch, then line index, where steps are absent)")
+    parser.add_argument("--x", default="step", metavar="step|epoch|HYPERPARAMETER",
+                        help="x axis (default: step; falls back to epoch, then line index, where steps are absent); "
+                             "a hyper-parameter (learning_rate, weight_decay, ...) plots each version's final "
+                             "--metric against it, one line per sweep")
     parser.add_argument("--out", default="plot.png", metavar="FILE",
                         help="image to write (default: plot.png; .svg and .pdf work too)")
     parser.add_argument("--title", help="plot title (default: METRIC vs X)")
@@ -171,6 +179,33 @@ def offsets(series: list[Series], runs: list[Run], x_key: str, metric: str) -> l
     return list(dict.fromkeys(warnings))
 
 
+def hyperparameter_plan(runs: list[Run], metric: str, key: str) -> Plan:
+    """Final `metric` against hyper-parameter `key`: one point per version, one series per sweep."""
+    from harness.compare import sweeps
+
+    metric = "eval_loss" if metric == "loss" else metric
+    groups: dict[str | None, list[tuple[float, float, Run]]] = {}
+    for run in runs:
+        x, y = number(run.hyperparameters.get(key)), number(run.metric(metric))
+        if x is not None and y is not None and math.isfinite(x) and math.isfinite(y):
+            groups.setdefault(sweeps.sweep_dir(run), []).append((x, y, run))
+    if not groups:
+        keys = sorted({k for r in runs for k, v in r.hyperparameters.items() if number(v) is not None})
+        raise UserError(f"no version has both a numeric {key} and a final {metric}; numeric hyper-parameters: "
+                        f"{', '.join(keys) or '(none)'}")
+    series = []
+    for sweep, points in sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or "")):
+        points.sort(key=lambda p: p[0])
+        name = f"sweep {os.path.basename(sweep)}" if sweep else "versions outside a sweep"
+        series.append(Series(points[0][2], f"{name} ({len(points)})", [(x, y) for x, y, _ in points]))
+    return Plan(series, key, key, [])
+
+
+def _log_scale(values: list[float], key: str) -> bool:
+    positive = [v for v in values if v > 0]
+    return len(positive) == len(values) > 1 and (key == "learning_rate" or max(positive) >= 100 * min(positive))
+
+
 def plan(runs: list[Run], all_runs: list[Run], metric: str, x: str = "step", cumulative: bool = False,
          eval_points: bool = True) -> Plan:
     """What to draw; UserError when nothing has a point."""
@@ -250,7 +285,7 @@ def check_size(width: int, height: int, dpi: int) -> None:
 
 
 def draw(plan_: Plan, metric: str, out: str, *, title: str | None = None, logy: bool = False,
-         width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT, dpi: int = DEFAULT_DPI) -> str:
+         width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT, dpi: int = DEFAULT_DPI, logx: bool = False) -> str:
     """Write the figure with matplotlib's Agg canvas (no display needed); returns the path written."""
     check_size(width, height, dpi)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -264,7 +299,8 @@ def draw(plan_: Plan, metric: str, out: str, *, title: str | None = None, logy: 
     any_eval = False
     for series, colour in zip(plan_.series, colours):
         xs, ys = zip(*series.points)
-        style = dict(marker="o", markersize=3) if len(xs) < 3 or metric.startswith("eval_") else {}
+        one_per_version = plan_.x_key not in ("step", "epoch", INDEX)
+        style = dict(marker="o", markersize=3) if len(xs) < 3 or metric.startswith("eval_") or one_per_version else {}
         ax.plot(xs, ys, color=colour, linewidth=1.6, label=series.label, **style)
         if series.eval_points:
             any_eval = True
@@ -281,6 +317,8 @@ def draw(plan_: Plan, metric: str, out: str, *, title: str | None = None, logy: 
     ax.set_ylabel(metric)
     if logy:
         ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
     ax.grid(True, alpha=0.3)
     ax.set_title(title if title is not None else f"{metric} vs {plan_.x_label.split(' (')[0]}")
     fig.tight_layout()
@@ -313,13 +351,19 @@ def run(args) -> int:
     runs = select(args.items, inputs, path_items)
     if not runs:
         raise UserError(f"no runs found in {inputs.describe()}")
-    plan_ = plan(runs, inputs.runs, args.metric, args.x, args.cumulative, args.eval_points)
+    by_hyperparameter = args.x not in ("step", "epoch")
+    if by_hyperparameter:
+        plan_ = hyperparameter_plan(runs, args.metric, args.x)
+        args.metric = "eval_loss" if args.metric == "loss" else args.metric
+    else:
+        plan_ = plan(runs, inputs.runs, args.metric, args.x, args.cumulative, args.eval_points)
     for warning in plan_.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.x == "step" and plan_.x_key != "step":
         print(f"note: x axis is {plan_.x_label}", file=sys.stderr)
+    xs = [x for series in plan_.series for x, _ in series.points]
     out = draw(plan_, args.metric, args.out, title=args.title, logy=args.logy, width=args.width,
-               height=args.height, dpi=args.dpi)
-    versions = len(plan_.series)
+               height=args.height, dpi=args.dpi, logx=by_hyperparameter and _log_scale(xs, args.x))
+    versions = len(xs) if by_hyperparameter else len(plan_.series)  # one point, or one line, per version
     print(f"wrote {out} ({versions} version{'s' if versions != 1 else ''}, {args.metric} vs {plan_.x_key})")
     return 0
