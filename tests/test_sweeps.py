@@ -82,11 +82,16 @@ def test_presets_compose_onto_the_plugins():
 
 
 def test_the_optuna_sweeper_gets_eval_loss_as_a_float_and_everyone_else_the_metrics(monkeypatch, capsys):
+    from omegaconf import OmegaConf
+
+    def sweeper(target):
+        return lambda: OmegaConf.create({"sweeper": {"_target_": target}})
+
     metrics = {"version": "1.0", "train_loss": 3.0, "eval_loss": 2.5}
     assert sweep.return_value(metrics) is metrics  # outside Hydra
-    monkeypatch.setattr(sweep, "sweeper_target", lambda: "hydra._internal.core_plugins.basic_sweeper.BasicSweeper")
+    monkeypatch.setattr(sweep, "_hydra", sweeper("hydra._internal.core_plugins.basic_sweeper.BasicSweeper"))
     assert sweep.return_value(metrics) is metrics
-    monkeypatch.setattr(sweep, "sweeper_target", lambda: "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper")
+    monkeypatch.setattr(sweep, "_hydra", sweeper("hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper"))
     value = sweep.return_value(metrics)
     assert type(value) is float and value == 2.5
     assert sweep.return_value({"train_loss": 3.0}) != sweep.return_value({"train_loss": 3.0})  # NaN: a failed trial
@@ -259,6 +264,7 @@ def test_optuna_search_gets_eval_loss_and_records_its_study(workdir, cache_dir, 
     study = yaml.safe_load((sweep_dir / "study.yaml").read_text())
     best = min(losses, key=losses.get)
     assert study["direction"] == "minimize" and study["objective"] == "eval_loss"
+    assert study["command"].startswith("python run_clm.py -m hydra/sweeper=lr_search")
     assert study["best"] == {"version": best, "eval_loss": losses[best]}
     assert [t["version"] for t in study["trials"]] == ["1.0", "1.1"]
     _nothing_in_cwd_but(workdir, "train.txt", "logs", "outputs")

@@ -23,17 +23,6 @@ from hydra.experimental.callback import Callback
 
 # The number the Optuna sweeper minimises (or maximises: `hydra.sweeper.direction`).
 OBJECTIVE = "eval_loss"
-
-
-def sweeper_target() -> str:
-    """The `_target_` of the running sweeper ("" outside a Hydra job)."""
-    from hydra.core.hydra_config import HydraConfig
-
-    if not HydraConfig.initialized():
-        return ""
-    return str(HydraConfig.get().sweeper.get("_target_", ""))
-
-
 INTERRUPTED_MARKER = "interrupted"
 STUDY_FILE = "study.yaml"
 # `RUN_CLM_SWEEP_GPUS=0,1`: each joblib worker takes one of these GPUs for every job it runs.
@@ -43,7 +32,7 @@ _pinned_gpu: str | None = None  # this worker process's GPU, once claimed
 
 def run_job(train_once):
     """run_clm's main, inside Hydra: `train_once()` under the sweep's rules for stopping; its return value."""
-    if _launcher_is("joblib"):
+    if _uses("launcher", "joblib"):
         if _marker().exists():
             return None  # Ctrl-C reached this sweep before this job started: start nothing new
         pin_gpu(Path(str(_hydra().sweep.dir)))
@@ -51,7 +40,7 @@ def run_job(train_once):
         with stop_at_time_limit():
             return return_value(train_once())
     except KeyboardInterrupt:
-        if not (_launcher_is("joblib") or _launcher_is("submitit")):
+        if not (_uses("launcher", "joblib") or _uses("launcher", "submitit")):
             raise
         # The log already says interrupted. Returning, not raising: joblib would SIGKILL the other workers, and
         # submitit would report a job that "produced no output"; the launcher ends the sweep as interrupted.
@@ -113,9 +102,10 @@ def _hydra():
     return HydraConfig.get() if HydraConfig.initialized() else None
 
 
-def _launcher_is(name: str, hydra_cfg=None) -> bool:
+def _uses(group: str, plugin: str, hydra_cfg=None) -> bool:
+    """Whether the running job's (or the given) `hydra.launcher` / `hydra.sweeper` is that plugin's."""
     hydra_cfg = hydra_cfg if hydra_cfg is not None else _hydra()
-    return hydra_cfg is not None and name in str(hydra_cfg.launcher.get("_target_", "")).lower()
+    return hydra_cfg is not None and plugin in str(hydra_cfg[group].get("_target_", "")).lower()
 
 
 def _marker(hydra_cfg=None) -> Path:
@@ -130,7 +120,7 @@ class SweepCallback(Callback):
         self._previous_sigint = None
 
     def on_multirun_start(self, config, **kwargs) -> None:
-        if _launcher_is("joblib", config.hydra) and _main_thread():
+        if _uses("launcher", "joblib", config.hydra) and _main_thread():
             marker = _marker(config.hydra)
             self._previous_sigint = signal.signal(signal.SIGINT, lambda signum, frame: self._first_ctrl_c(marker))
 
@@ -152,7 +142,7 @@ class SweepCallback(Callback):
 def log_fields(hydra_cfg) -> dict:
     """What a sweep job's log header records, so `harness table` can group the sweep and mark its best trial."""
     fields = {"sweep_dir": str(hydra_cfg.sweep.dir)}
-    if "optuna" in str(hydra_cfg.sweeper.get("_target_", "")).lower():
+    if _uses("sweeper", "optuna", hydra_cfg):
         fields["sweep_objective"] = f"{_direction(hydra_cfg.sweeper)} {OBJECTIVE}"
     return fields
 
@@ -171,9 +161,8 @@ def write_study(config) -> Path:
     from harness.versions import LOG_SUFFIX
 
     sweep_dir = str(config.hydra.sweep.dir)
-    optuna = "optuna" in str(config.hydra.sweeper.get("_target_", "")).lower()
-    direction = _direction(config.hydra.sweeper) if optuna else "minimize"
-    trials = []
+    direction = _direction(config.hydra.sweeper) if _uses("sweeper", "optuna", config.hydra) else "minimize"
+    trials, command = [], None
     for path in sorted(Path(str(config.paths.logs_dir)).glob(f"*{LOG_SUFFIX}")):
         try:
             log = read_log(path)
@@ -182,12 +171,13 @@ def write_study(config) -> Path:
         if log["fields"].get("sweep_dir") != sweep_dir:
             continue
         value = (log["metrics"].get("eval") or {}).get(OBJECTIVE)
+        command = command or log["fields"].get("sweep")
         trials.append({"version": log["fields"].get("version"), "status": log["fields"].get("status"),
                        OBJECTIVE: value, "command": log["fields"].get("command")})
     scored = [t for t in trials if isinstance(t[OBJECTIVE], (int, float)) and math.isfinite(t[OBJECTIVE])]
     pick = min if direction == "minimize" else max
     best = pick(scored, key=lambda t: t[OBJECTIVE]) if scored else None
-    study = {"sweeper": str(config.hydra.sweeper.get("_target_", "")),
+    study = {"command": command, "sweeper": str(config.hydra.sweeper.get("_target_", "")),
              "launcher": str(config.hydra.launcher.get("_target_", "")),
              "objective": OBJECTIVE, "direction": direction, "trials": trials,
              "best": {"version": best["version"], OBJECTIVE: best[OBJECTIVE]} if best else None}
@@ -199,7 +189,7 @@ def write_study(config) -> Path:
 
 def return_value(metrics: dict):
     """A float for the Optuna sweeper (it needs `float(return_value)`); the metrics dict for everyone else."""
-    if metrics is None or "optuna" not in sweeper_target().lower():
+    if metrics is None or not _uses("sweeper", "optuna"):
         return metrics
     value = metrics.get(OBJECTIVE)
     if value is None:
