@@ -1,7 +1,7 @@
 """A four-job learning-rate sweep run two ways: Hydra's basic launcher (the jobs one after another in one
 process) against hydra-joblib-launcher with n_jobs=2 (two worker processes side by side).
 
-    python bench/bench_sweep.py [--steps 40] [--rounds 2] [--n-jobs 2]
+    python bench/bench_sweep.py [--steps 40] [--rounds 2] [--n-jobs 2] [--threads N]
 
 Both run the same command, `python run_clm.py -m train.learning_rate=1e-3,1e-4,5e-5,1e-6 ...` on the same
 small GPT-2-shaped model (2 layers, 128 dims, block 64) and the same text, differing only in
@@ -10,8 +10,10 @@ pays for tokenization. Each round runs both modes, alternating which goes first,
 what is timed is the whole command's wall clock, start-up included. Medians over the rounds are printed side
 by side with the joblib / basic ratio (below 1 = joblib faster).
 
-Threads: neither mode sets OMP_NUM_THREADS; joblib's workers get cores / n_jobs threads each (loky's
-default), the basic launcher's one process all of them. On a shared machine the figures move with the
+Threads: by default neither mode sets OMP_NUM_THREADS: joblib's workers get cores / n_jobs threads each
+(loky's default), the basic launcher's one process all of them, as a user would run them. `--threads N` sets
+OMP_NUM_THREADS=N for both, to separate the gain from running side by side from the cost of threads that
+wait on each other when other processes hold the cores. On a shared machine the figures move with the
 other users' load: compare the two columns of one run, not runs made at different times.
 """
 
@@ -57,6 +59,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40, help="training steps per job")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--threads", type=int, help="OMP_NUM_THREADS for both modes (default: unset)")
     args = parser.parse_args()
 
     from pydoc_data.topics import topics
@@ -66,6 +69,8 @@ def main() -> None:
         corpus.write_text("\n\n".join(topics[k] for k in sorted(topics))[:200_000], encoding="utf-8")
         env = {**os.environ, "RUN_CLM_CACHE": str(Path(root) / "cache"), "HF_HUB_OFFLINE": "1",
                "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)}
+        if args.threads:
+            env["OMP_NUM_THREADS"] = str(args.threads)
         run("basic", corpus, 1, args.n_jobs, env)  # fills the tokenizer and data caches; not timed
         times = {"basic": [], "joblib": []}
         for round_number in range(args.rounds):
@@ -74,7 +79,8 @@ def main() -> None:
                 times[mode].append(run(mode, corpus, args.steps, args.n_jobs, env))
                 print(f"round {round_number + 1}: {mode:6} {times[mode][-1]:7.1f} s", flush=True)
     basic, joblib = statistics.median(times["basic"]), statistics.median(times["joblib"])
-    print(f"\n4 jobs x {args.steps} steps, {os.cpu_count()} CPU cores, median of {args.rounds} rounds")
+    threads = f"OMP_NUM_THREADS={args.threads}" if args.threads else "threads unset"
+    print(f"\n4 jobs x {args.steps} steps, {os.cpu_count()} CPU cores, {threads}, median of {args.rounds} rounds")
     print(f"{'basic launcher':>24}: {basic:7.1f} s")
     print(f"{f'joblib n_jobs={args.n_jobs}':>24}: {joblib:7.1f} s")
     print(f"{'ratio joblib / basic':>24}: {joblib / basic:7.2f}")
