@@ -4,6 +4,8 @@
     python run_clm.py model=gpt2 data.train_file=TestData.txt train.learning_rate=1e-4
     python run_clm.py --cfg job                         # show the resolved config
     python run_clm.py -m train.learning_rate=1e-3,1e-4  # a sweep: one version per value
+    python run_clm.py -m hydra/launcher=joblib hydra.launcher.n_jobs=2 train.learning_rate=1e-3,1e-4  # side by side
+    python run_clm.py -m hydra/sweeper=lr_search        # an Optuna search minimising eval_loss
 
 Every knob is a Hydra override; see conf/ and README.md.
 """
@@ -22,14 +24,19 @@ HF_COMMAND: list[str] = []  # the HF-style command line as given, when cli() tra
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
-def main(cfg: DictConfig) -> dict:
+def main(cfg: DictConfig) -> dict | float:
+    """The run's metrics; under the Optuna sweeper, the float it minimises (eval_loss)."""
     from harness.train.hydra_job import job_from_hydra
     from harness.train.pipeline import train
+    from harness.train.sweep import run_job
 
     try:
-        job = job_from_hydra(sys.argv)
-        job.hf_command = HF_COMMAND[0] if HF_COMMAND else None
-        return train(cfg, job)
+        def run() -> dict:
+            job = job_from_hydra(sys.argv)
+            job.hf_command = HF_COMMAND[0] if HF_COMMAND else None
+            return train(cfg, job)
+
+        return run_job(run)
     except UserError as exc:
         # Exiting here, not raising, keeps Hydra from adding its own "Error executing job" line.
         sys.exit(report(str(exc)))

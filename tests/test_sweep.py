@@ -55,8 +55,9 @@ def test_cli_bad_names_are_one_line(lr_sweep, capsys):
     assert "learning_rate" in err  # names what does vary
     code, _, err = _plot(capsys, *logs, "--x", "learning_rate", "--y", "eval_bleu")
     assert code == 2 and err.count("\n") == 1 and "--y eval_bleu" in err
-    code, _, err = _plot(capsys, *logs, "--x", "learning_rate")
-    assert code == 2 and "add --y METRIC" in err
+    code, out, _ = _plot(capsys, *logs, "--x", "learning_rate")  # no --y: --metric's final value, loss = eval_loss
+    assert code == 0 and "eval_loss vs learning_rate" in out
+    (lr_sweep / "x.png").unlink()
     code, _, err = _plot(capsys, *logs, "--x", "learning_rate", "--y", " , ")
     assert code == 2 and "--y needs" in err
     assert not (lr_sweep / "x.png").exists()

@@ -14,11 +14,13 @@ each version's `eval_loss` points are drawn as markers in its colour. The x axis
 where the lines carry no step (Trainer stdout) it falls back to epoch, then to the line's index, and the axis
 label says so.
 
-With `--y`, each version is one point: its final METRIC (`train_loss`, `eval_loss`, `train_runtime`,
-`peak_memory_mb`, any `harness table` column) against `--x NAME`, a number the versions record (a table
-column such as `learning_rate` or `batch_size`, the model section's `lora_r`, a config key such as
-`peft.r`); one panel per metric, side by side. The x axis is logarithmic for learning_rate, or when its
-values span a factor of 100.
+    python -m harness plot --x learning_rate --metric eval_loss      # a sweep: final metric against a knob
+
+With `--x NAME` (not step or epoch), each version is one point: its final metric (`--y METRIC[,METRIC]`, else
+`--metric`, where `loss` means eval_loss; `train_loss`, `train_runtime`, `peak_memory_mb`, any `harness table`
+column) against NAME, a number the versions record (a table column such as `learning_rate` or `batch_size`,
+the model section's `lora_r`, a config key such as `peft.r`); one panel per metric, side by side. The x axis
+is logarithmic for learning_rate, or when its values span a factor of 100.
 """
 
 from __future__ import annotations
@@ -270,7 +272,8 @@ def draw(plan_: Plan, metric: str, out: str, *, title: str | None = None, logy: 
     any_eval = False
     for series, colour in zip(plan_.series, colours):
         xs, ys = zip(*series.points)
-        style = dict(marker="o", markersize=3) if len(xs) < 3 or metric.startswith("eval_") else {}
+        one_per_version = plan_.x_key not in ("step", "epoch", INDEX)
+        style = dict(marker="o", markersize=3) if len(xs) < 3 or metric.startswith("eval_") or one_per_version else {}
         ax.plot(xs, ys, color=colour, linewidth=1.6, label=series.label, **style)
         if series.eval_points:
             any_eval = True
@@ -363,9 +366,8 @@ def run(args) -> int:
     check_size(args.width, args.height, args.dpi)
     if re.fullmatch(r"\s*", args.metric or ""):
         raise UserError("--metric needs a key of the periodic log lines, e.g. loss or eval_loss")
-    if args.y is None and args.x not in ("step", "epoch"):
-        raise UserError(f"--x {args.x} plots a final metric against a hyper-parameter: add --y METRIC[,METRIC] "
-                        "(e.g. --y train_loss,train_runtime); curves take --x step or --x epoch")
+    if args.y is None and args.x not in ("step", "epoch"):  # a sweep plot of --metric; `loss` is the final eval_loss
+        args.y = "eval_loss" if args.metric == "loss" else args.metric
     metrics = _metrics(args.y) if args.y is not None else []
     _, path_items = lookup.split_specs(args.items)
     inputs = options.load(args, path_items)

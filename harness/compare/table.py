@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harness.compare import metric_kinds
+from harness.compare import metric_kinds, sweeps
 from harness.compare.records import ParseWarning, Run, version_key
 from harness.errors import UserError
 from harness.runlog.trainer_text import to_number
@@ -118,6 +118,10 @@ def available_columns(runs: list[Run]) -> tuple[list[tuple[Column, Callable]], l
     """All columns these runs can fill, and the keys shown when --columns is not given."""
     columns = list(CORE)
     default = [c.key for c, _ in CORE]
+    best_in_sweep = sweeps.best_trials(runs)
+    columns.append((Column("sweep", "sweep"), lambda r: sweeps.label(r, best_in_sweep)))
+    if best_in_sweep or any(sweeps.sweep_dir(r) for r in runs):
+        default.insert(2, "sweep")  # after version and parent: sort by it to group a sweep's trials
     metric_keys = sorted({k for r in runs for m in (r.train_metrics, r.eval_metrics) for k in m} - _CORE_METRICS)
     for key in metric_keys:
         direction = metric_direction(key)

@@ -27,6 +27,8 @@ def job_from_hydra(argv: list[str]) -> Job:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
+    from harness.train.sweep import log_fields
+
     hydra_cfg = HydraConfig.get()
     overrides = list(hydra_cfg.overrides.task)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
@@ -38,6 +40,7 @@ def job_from_hydra(argv: list[str]) -> Job:
         job_num=hydra_cfg.job.num if multirun else None,
         version_swept=any(a.startswith("version=") and "," in a for a in argv[1:]),
         sweep_command=" ".join(["python run_clm.py", *map(shlex.quote, argv[1:])]) if multirun else None,
+        sweep_fields=log_fields(hydra_cfg) if multirun else {},
     )
     return job
 

@@ -35,6 +35,7 @@ class Job:
     version_swept: bool = False
     sweep_command: str | None = None
     hf_command: str | None = None  # the HF run_clm.py-style line it was translated from (harness.train.hf_flags)
+    sweep_fields: dict = field(default_factory=dict)  # sweep_dir, sweep_objective (harness/train/sweep.py)
 
 
 @dataclass(frozen=True)
@@ -415,6 +416,7 @@ def _write_header(session: Session, fresh: bool) -> None:
             log.field("sweep", job.sweep_command)
         if job.hf_command:
             log.field("hf_command", job.hf_command)
+        log.fields(job.sweep_fields)
         log.fields({"output_dir": plan.output_dir, "seed": plan.cfg["train"]["seed"]})
     else:
         log.field("resumed", f"{now_iso()} from {plan.resume_checkpoint}")
