@@ -63,7 +63,7 @@ def test_notebook_version_reruns_and_compares(workdir, pretrained, corpus, cache
     real_train, real_eval = log.metrics["train"]["train_loss"], log.metrics["eval"]["eval_loss"]
     notes2 = _notebook(workdir / "notes2.txt", "3.5", _command(pretrained, corpus, "3.5"), f"{real_train:.4f}",
                        f"{real_eval:.4f}")
-    notes2.write_text(notes2.read_text().replace("0.0165", f"{log['metrics']['train']['epoch']:.4f}"))
+    notes2.write_text(notes2.read_text().replace("0.0165", f"{log.metrics['train']['epoch']:.4f}"))
     result = subprocess.run([sys.executable, "-m", "harness", "reproduce", "3.5", str(notes2)], cwd=workdir,
                             capture_output=True, text=True, timeout=300, env={**__import__("os").environ,
                                                                               "COLUMNS": "200"})

@@ -218,7 +218,7 @@ def test_table_groups_a_sweep_and_marks_its_best_trial():
 
 
 def test_plot_puts_a_sweeps_final_metric_against_its_hyper_parameter(tmp_path):
-    from harness.compare import sweep
+    from harness.compare import knobs
     from harness.compare.records import RUNLOG, Run
 
     def run(version, sweep_dir, lr, eval_loss):
@@ -227,12 +227,12 @@ def test_plot_puts_a_sweeps_final_metric_against_its_hyper_parameter(tmp_path):
 
     runs = [run("1.0", "logs/sweeps/A", 1e-3, 2.0), run("1.1", "logs/sweeps/A", 1e-5, 4.0),
             run("1.2", "logs/sweeps/A", 1e-4, 3.0), run("2.0", None, 5e-4, 2.5), run("3.0", None, None, 1.0)]
-    planned = sweep.plan(runs, "learning_rate", ["eval_loss"], None)
+    planned = knobs.plan(runs, "learning_rate", ["eval_loss"], None)
     [panel] = planned.panels
     assert sorted((x, y) for x, y, _ in panel.points) == [(1e-5, 4.0), (1e-4, 3.0), (5e-4, 2.5), (1e-3, 2.0)]
     assert planned.log_x  # a learning rate: logarithmic
     with pytest.raises(UserError, match="learning_rate"):
-        sweep.plan(runs, "weight_decay", ["eval_loss"], None)
+        knobs.plan(runs, "weight_decay", ["eval_loss"], None)
 
 
 @pytest.mark.slow
@@ -272,7 +272,7 @@ def test_optuna_search_gets_eval_loss_and_records_its_study(workdir, cache_dir, 
     assert f"{best},{sweep_dir.name} best," in table.stdout
     plot = subprocess.run([sys.executable, "-m", "harness", "plot", "--x", "learning_rate", "--no-cache",
                            "--out", str(workdir.parent / "lr.png")], cwd=workdir, capture_output=True, text=True)
-    assert plot.returncode == 0 and "(2 versions, eval_loss vs learning_rate)" in plot.stdout, plot.stderr
+    assert plot.returncode == 0 and "(2 versions, eval_loss vs learning_rate" in plot.stdout, plot.stderr
 
 
 def test_each_joblib_worker_takes_its_own_gpu(monkeypatch, tmp_path):

@@ -36,8 +36,8 @@ from typing import Any
 from harness.cli import options
 from harness.cli.present import number
 from harness.compare import lookup
+from harness.compare.knobs import SweepPlan
 from harness.compare.records import Run, version_key
-from harness.compare.sweep import SweepPlan
 from harness.errors import UserError
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT, DEFAULT_DPI = 1200, 700, 100
@@ -389,9 +389,9 @@ def run(args) -> int:
 
 
 def run_sweep(args, runs: list[Run], metrics: list[str]) -> int:
-    from harness.compare import sweep
+    from harness.compare import knobs
 
-    sweep_ = sweep.plan(runs, args.x, metrics, args.logx)
+    sweep_ = knobs.plan(runs, args.x, metrics, args.logx)
     for warning in sweep_.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     out = draw_sweep(sweep_, args.out, title=args.title, logy=args.logy, width=args.width, height=args.height,

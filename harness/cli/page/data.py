@@ -2,7 +2,7 @@
 
 The table is `harness table`'s (build_table + review), the tree is `harness lineage`'s, a version's detail
 is `harness show`'s sections, curves are `harness plot`'s points (cumulative offsets included), the sweep
-names are compare/sweep.py's. Only the pairwise diff is computed in the page (any two of 1,000 versions
+names are compare/knobs.py's. Only the pairwise diff is computed in the page (any two of 1,000 versions
 cannot be precomputed): each version carries the facts `harness diff` compares, and tests check the page's
 result against diff.compare().
 """
@@ -198,20 +198,20 @@ def _round(value: float | None) -> float | None:
 
 
 def sweep_part(runs: list[Run]) -> dict[str, Any]:
-    from harness.compare import sweep
+    from harness.compare import knobs
     from harness.compare.table import available_columns
 
-    resolver = sweep.Resolver(runs)
+    resolver = knobs.Resolver(runs)
     numbers = [resolver.numbers(r) for r in runs]
     columns, _ = available_columns(runs)
     measured = {c.key for c, _ in columns if c.style in ("metric", "seconds", "rate", "mb")}
     metrics = {k for r in runs for m in (r.train_metrics, r.eval_metrics, r.summary) for k in m}
     ys = sorted(k for k in metrics if any(k in n for n in numbers))
-    xs = _distinct([k for k in sweep.varying(numbers) if k not in metrics and k not in measured and k not in _NAMES],
+    xs = _distinct([k for k in knobs.varying(numbers) if k not in metrics and k not in measured and k not in _NAMES],
                    numbers, prefer=resolver.columns)
     wanted = set(xs) | set(ys)
     values = [{k: v for k, v in n.items() if k in wanted} for n in numbers]
-    log = {x: sweep.wants_log(x, [v[x] for v in values if x in v]) for x in xs}
+    log = {x: knobs.wants_log(x, [v[x] for v in values if x in v]) for x in xs}
     return {"x": xs, "y": ys, "values": values, "log": log}
 
 

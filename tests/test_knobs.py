@@ -4,7 +4,7 @@ import logfixtures as F
 import pytest
 
 from harness.cli.main import main
-from harness.compare import sweep
+from harness.compare import knobs
 from harness.compare.load import load_runs
 from tests.test_plot import assert_picture
 
@@ -29,14 +29,14 @@ def _plot(capsys, *args):
 
 def test_plan_points_log_axis_and_names(lr_sweep):
     runs, _ = load_runs([str(lr_sweep / "logs")])
-    drawn = sweep.plan(runs, "learning_rate", ["eval_loss", "train_runtime"])
+    drawn = knobs.plan(runs, "learning_rate", ["eval_loss", "train_runtime"])
     assert drawn.log_x and not drawn.warnings
     assert drawn.panels[0].points == [(1e-5, 6.5, "4.1"), (1e-4, 5.5, "4.2"), (1e-3, 5.0, "4.3"), (1e-2, 7.5, "4.4")]
     assert [y for _, y, _ in drawn.panels[1].points] == [31.12] * 4  # Trainer's name, though the column is `runtime`
-    by_rank = sweep.plan(runs, "lora_r", ["train_loss"])
+    by_rank = knobs.plan(runs, "lora_r", ["train_loss"])
     assert by_rank.panels[0].points == [(8.0, 5.25, "4.3")] and not by_rank.log_x
     assert by_rank.warnings == ["no lora_r for 4.1, 4.2, 4.4; left out"]
-    assert sweep.plan(runs, "train.learning_rate", ["eval_loss"], log_x=False).log_x is False
+    assert knobs.plan(runs, "train.learning_rate", ["eval_loss"], log_x=False).log_x is False
 
 
 def test_cli_writes_png(lr_sweep, capsys):
