@@ -5,13 +5,11 @@ import json
 import logfixtures as F
 import pytest
 
-from harness.cli.main import main
+from tests.tiny import run_command
 
 
 def _diff(capsys, *args):
-    code = main(["diff", *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_command(capsys, "diff", *args)
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 import readerfixtures as R
 from hypothesis import given
 from hypothesis import strategies as st
-from test_mutations import SETTINGS, _mutation, mutate, render_all
+from test_mutations import SETTINGS, _mutation, check_mutant, mutate, render_all
 
 from harness.compare import metric_kinds, readers
 from harness.compare.formats import render
@@ -251,10 +251,7 @@ NEW_SOURCES = {
 @SETTINGS
 @given(st.sampled_from(sorted(NEW_SOURCES)), st.lists(_mutation, min_size=1, max_size=4))
 def test_mutated_new_shapes_never_crash(tmp_path_factory, name, mutations):
-    folder = tmp_path_factory.mktemp("mutated")
-    F.write(folder / name, mutate(NEW_SOURCES[name], mutations))
-    for warning in render_all(folder):
-        assert warning.path.endswith(name) and warning.line >= 0
+    check_mutant(tmp_path_factory, name, mutate(NEW_SOURCES[name], mutations))
 
 
 # ---- the shared corpus of real logs, when this checkout has it ----

@@ -7,14 +7,12 @@ import logfixtures as F
 import pytest
 import yaml
 
-from harness.cli.main import main
 from harness.compare.load import load_runs
+from tests.tiny import run_command
 
 
 def _show(capsys, *args):
-    code = main(["show", *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_command(capsys, "show", *args)
 
 
 @pytest.mark.slow

@@ -27,3 +27,12 @@ TINY = [
 
 def tiny_cli_args(workdir: Path, corpus: Path, *extra) -> list[str]:
     return [f"data.train_file={corpus}", *TINY, *extra]
+
+
+def run_command(capsys, *argv) -> tuple[int, str, str]:
+    """`python -m harness ARGV` in this process: (exit code, stdout, stderr)."""
+    from harness.cli.main import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
