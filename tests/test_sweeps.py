@@ -231,6 +231,11 @@ def test_plot_puts_a_sweeps_final_metric_against_its_hyper_parameter(tmp_path):
     [panel] = planned.panels
     assert sorted((x, y) for x, y, _ in panel.points) == [(1e-5, 4.0), (1e-4, 3.0), (5e-4, 2.5), (1e-3, 2.0)]
     assert planned.log_x  # a learning rate: logarithmic
+    assert planned.sweep_of == {"1.0": "sweep A", "1.1": "sweep A", "1.2": "sweep A"}  # 2.0 is outside any sweep
+    from harness.cli.plot import draw_sweep
+
+    out = draw_sweep(planned, str(tmp_path / "lr.png"))
+    assert open(out, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(UserError, match="learning_rate"):
         knobs.plan(runs, "weight_decay", ["eval_loss"], None)
 

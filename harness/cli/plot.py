@@ -324,14 +324,20 @@ LABELLED_POINTS = 30  # more points than this: version labels would be a smudge
 
 def draw_sweep(sweep_: SweepPlan, out: str, *, title: str | None = None, logy: bool = False,
                width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT, dpi: int = DEFAULT_DPI) -> str:
-    """One panel per metric: a point per version, joined in x order, labelled by version when few."""
+    """One panel per metric: a point per version, the versions of one sweep joined in x order (one colour per
+    sweep, in a legend when there are several), labelled by version when few."""
     fig = _figure(width, height, dpi)
     axes = fig.subplots(1, len(sweep_.panels), squeeze=False)[0]
-    colour = _colours(1)[0]
     for ax, panel in zip(axes, sweep_.panels):
-        xs, ys, versions = zip(*panel.points)
-        ax.plot(xs, ys, color=colour, linewidth=1.0, alpha=0.5, marker="o", markersize=6)
-        if len(xs) <= LABELLED_POINTS:
+        groups: dict[str, list] = {}
+        for point in panel.points:
+            groups.setdefault(sweep_.sweep_of.get(point[2], "outside a sweep"), []).append(point)
+        for (name, points), colour in zip(groups.items(), _colours(len(groups))):
+            xs, ys, _ = zip(*points)
+            ax.plot(xs, ys, color=colour, linewidth=1.0, alpha=0.5, marker="o", markersize=6, label=name)
+        if len(groups) > 1:
+            ax.legend(fontsize="small")
+        if len(panel.points) <= LABELLED_POINTS:
             for x, y, version in panel.points:
                 ax.annotate(version, (x, y), textcoords="offset points", xytext=(4, 4), fontsize="small")
         ax.set_xlabel(sweep_.x + (" (log scale)" if sweep_.log_x else ""))

@@ -9,7 +9,8 @@ Names are those of `harness table` (its columns: `learning_rate`, `epochs`, `bat
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from harness.compare.records import Run
@@ -95,6 +96,7 @@ class SweepPlan:
     panels: list[Points]
     log_x: bool
     warnings: list[str]
+    sweep_of: dict[str, str] = field(default_factory=dict)  # version -> the sweep that made it (its label)
 
 
 def plan(runs: list[Run], x: str, metrics: list[str], log_x: bool | None = None) -> SweepPlan:
@@ -118,7 +120,14 @@ def plan(runs: list[Run], x: str, metrics: list[str], log_x: bool | None = None)
             warnings.append(f"no {metric} for {', '.join(absent)}; left out of that panel")
         panels.append(Points(metric, sorted(points, key=lambda p: p[0])))
     all_x = [p[0] for panel in panels for p in panel.points]
-    return SweepPlan(x, panels, wants_log(x, all_x) if log_x is None else log_x, warnings)
+    return SweepPlan(x, panels, wants_log(x, all_x) if log_x is None else log_x, warnings, _sweeps_of(runs))
+
+
+def _sweeps_of(runs: list[Run]) -> dict[str, str]:
+    """Which sweep each version came from (a `-m` sweep's logs name its directory), as a legend label."""
+    from harness.compare.sweeps import sweep_dir
+
+    return {r.version: f"sweep {os.path.basename(d.rstrip('/'))}" for r in runs if (d := sweep_dir(r))}
 
 
 def _hint(resolver: Resolver, runs: list[Run]) -> str:
