@@ -145,8 +145,15 @@ class LogStore:
         self.logs_dir = Path(logs_dir)
         self._logs: dict = {}
 
+    def path_of(self, name: str) -> Path | None:
+        """The log of version `name` in this directory; None when `name` is no version with a log here."""
+        if not VERSION_RE.fullmatch(name):
+            return None
+        path = log_path(self.logs_dir, name)
+        return path if path.is_file() else None
+
     def has(self, version: str) -> bool:
-        return bool(VERSION_RE.fullmatch(version)) and log_path(self.logs_dir, version).is_file()
+        return self.path_of(version) is not None
 
     def log(self, version: str):
         from harness.runlog.reader import read_log  # the reader pulls in YAML; names need none of it

@@ -154,10 +154,11 @@ def read_text_file(path: str, max_bytes: int = MAX_BYTES) -> tuple[list[Run], li
     return _finished(path, *_guarded(path, parse_text, text), warnings)
 
 
-def _guarded(path: str, read, text: str | None) -> tuple[list[Run], list[ParseWarning]]:
+def _guarded(path: str, read, text) -> tuple[list[Run], list[ParseWarning]]:
+    """read(path, text): a reader bug costs one file (or directory), never the whole table."""
     try:
         return read(path, text)
-    except Exception as exc:  # noqa: BLE001 - a reader bug must cost one file, not the whole table
+    except Exception as exc:  # noqa: BLE001 - any failure of a reader means "unreadable"
         return [], [ParseWarning(path, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
 
 
@@ -166,10 +167,7 @@ def _finished(path: str, runs: list[Run], problems: list[ParseWarning], warnings
     warnings = warnings + problems
     if not runs and not warnings:
         warnings.append(ParseWarning(path, 0, NOTHING_FOUND))
-    try:
-        mtime = os.stat(path).st_mtime
-    except OSError:
-        mtime = None
+    mtime = _mtime(path)
     for run in runs:
         run.mtime = mtime
         derive(run)
@@ -192,10 +190,7 @@ def read_directory(directory: str, names: list[str], max_bytes: int = MAX_BYTES)
             contents[name] = data
     if not contents:
         return [], warnings
-    try:
-        runs, problems = readers.DIRECTORY_READERS[0].read(directory, contents)
-    except Exception as exc:  # noqa: BLE001 - as for text: one bad directory, not a crash
-        return [], warnings + [ParseWarning(directory, 0, f"unreadable ({type(exc).__name__}: {exc}); skipped")]
+    runs, problems = _guarded(directory, readers.DIRECTORY_READERS[0].read, contents)
     for run in runs:
         run.mtime = max((_mtime(os.path.join(directory, n)) or 0.0) for n in contents) or None
         derive(run)

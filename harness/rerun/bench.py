@@ -15,7 +15,6 @@ torch and transformers are imported inside functions: building the CLI's parsers
 from __future__ import annotations
 
 import io
-import math
 import re
 import statistics
 import sys
@@ -30,6 +29,7 @@ from harness.errors import UserError
 from harness.rerun import generate
 from harness.rerun.generate import Source
 from harness.rerun.reproduce import user_paths
+from harness.train import metrics
 from harness.train import sampling as sampling_mod
 from harness.train.sampling import Sampling
 from harness.train.templates import apply_template
@@ -485,12 +485,7 @@ def eval_loss(model, blocks, batch_size: int) -> float:
 
 
 def perplexity(loss: float | None) -> float | None:
-    if loss is None:
-        return None
-    try:
-        return math.exp(loss)
-    except OverflowError:
-        return float("inf")
+    return None if loss is None else metrics.perplexity(loss)
 
 
 # ----- one row, and all of them -----
@@ -645,14 +640,12 @@ def log_entry(row: Row, settings: Settings, prompts: list[str], measured: str) -
 def version_logs(sources: list[Source], logs_dir) -> dict[str, Path]:
     """label -> log path, for the sources that are versions in logs_dir: the log names these very weights
     (`base`, and a directory that merely shares a version's name, are not recorded anywhere)."""
-    from harness.runlog.reader import read_log
-
-    out = {}
+    out, store = {}, versions.LogStore(logs_dir)
     for source in sources:
-        if source.label == generate.BASE or not versions.VERSION_RE.fullmatch(source.label):
+        if source.label == generate.BASE:
             continue
-        path = Path(logs_dir) / f"{source.label}{versions.LOG_SUFFIX}"
-        if path.is_file() and _same_dir(read_log(path).fields.get("output_dir"), source.weights):
+        path = store.path_of(source.label)
+        if path is not None and _same_dir(store.log(source.label).fields.get("output_dir"), source.weights):
             out[source.label] = path
     return out
 

@@ -49,19 +49,12 @@ def resolve_sources(specs: list[str], logs_dir, base: str | None = None) -> list
     logs_dir = Path(logs_dir)
     named = {s: _resolve_one(s, logs_dir) for s in specs if s != BASE}
     if BASE in specs:
-        named[BASE] = _base_source(base, [s for s in specs if s != BASE and _log_of(s, logs_dir)], logs_dir)
+        named[BASE] = _base_source(base, [s for s in specs if s != BASE and versions.LogStore(logs_dir).path_of(s)], logs_dir)
     return _unique_labels([named[s] for s in specs], specs)
 
 
-def _log_of(spec: str, logs_dir: Path) -> Path | None:
-    if not versions.VERSION_RE.fullmatch(spec) or spec in (".", ".."):
-        return None
-    path = logs_dir / f"{spec}{versions.LOG_SUFFIX}"
-    return path if path.is_file() else None
-
-
 def _resolve_one(spec: str, logs_dir: Path) -> Source:
-    if log := _log_of(spec, logs_dir):
+    if log := versions.LogStore(logs_dir).path_of(spec):
         return _version_source(spec, log)
     path = Path(spec).expanduser()
     if path.is_dir():
@@ -132,7 +125,7 @@ def _base_source(base: str | None, version_specs: list[str], logs_dir: Path) -> 
 
 
 def _explicit_base(base: str, logs_dir: Path) -> Source:
-    if _log_of(base, logs_dir) or Path(base).expanduser().is_dir():
+    if versions.LogStore(logs_dir).path_of(base) or Path(base).expanduser().is_dir():
         return replace(_resolve_one(base, logs_dir), label=BASE)
     _check_exists(base, "--base")
     return Source(BASE, base)  # a hub id: the loader says how to fetch it when it is not cached
@@ -252,7 +245,7 @@ def samples_from_logs(specs: list[str], logs_dir, prompts: list[str] | None = No
     """--from-logs: what the versions recorded, no model loaded; `prompts` keeps only those."""
     logs_dir, records = Path(logs_dir), []
     for spec in specs:
-        log = _log_of(spec, logs_dir)
+        log = versions.LogStore(logs_dir).path_of(spec)
         if log is None:
             what = "`base` is a model, not a run" if spec == BASE else f"{spec} is not a version in {logs_dir}/"
             raise UserError(f"--from-logs reads recorded samples, and {what}")

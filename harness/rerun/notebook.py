@@ -9,6 +9,7 @@ spread of a GPU fp16 re-run (NOTEBOOK_RTOL), and the verdict says what could not
 
 from pathlib import Path
 
+from harness import versions
 from harness.compare import cmdline
 from harness.errors import UserError
 from harness.rerun.reproduce import Outcome, compare, next_rerun_name
@@ -63,7 +64,7 @@ def reproduce_notebook(version: str, notebook: str, logs_dir="logs", *, rtol: fl
     if on_rerun:
         on_rerun(version, rerun)
     _train(cfg, hydra_argv, hf_command, version, notebook)
-    rerun_log = read_log(Path(logs_dir) / f"{rerun}.log")
+    rerun_log = read_log(versions.log_path(logs_dir, rerun))
     caveats += unknown_data(cfg)
     recorded = {"train": run.train_metrics, "eval": run.eval_metrics}
     return Outcome(version, rerun, compare(recorded, _only(recorded, rerun_log.metrics), rtol, atol),

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.versions import LOG_SUFFIX, VERSION_RE
+from harness.versions import VERSION_RE, LogStore
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 
@@ -337,7 +337,8 @@ def chained_version(source: str, logs_dir: str) -> str | None:
     """The version whose output `source` names, when logs_dir has that version's log."""
     name = Path(source.rstrip("/")).name
     candidates = [version_from_output_dir(source), name if VERSION_RE.fullmatch(name) else None]  # 3.4, v3.4
-    return next((v for v in candidates if v and (Path(logs_dir) / f"{v}{LOG_SUFFIX}").is_file()), None)
+    store = LogStore(logs_dir)
+    return next((v for v in candidates if v and store.has(v)), None)
 
 
 def _version_override(flag: Flag | None, native_keys: set) -> list[str]:
