@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.runlog import fastyaml
-from harness.runlog.format import ATTRIBUTES, LISTS, MAGIC
+from harness.runlog.format import ATTRIBUTES, LISTS
 from harness.runlog.trainer_text import find_periodic, metrics_line, parse_dict_literal, parse_metric_value
 
 # One construct of the format per match; the last alternative swallows any other line.
@@ -27,10 +27,6 @@ _TOKEN_RE = re.compile(
 )
 MAX_BYTES = 64 * 2**20  # held in memory per file: a bigger one is read as its head and tail
 _BLOCK_LINE_RE = re.compile(r"^\s*([A-Za-z_][\w./-]*)\s*=\s*(\S[^\n]*?)\s*$", re.MULTILINE)
-
-
-def is_runlog(first_line: str) -> bool:
-    return first_line.rstrip("\r\n ") == MAGIC
 
 
 @dataclass
@@ -80,10 +76,10 @@ class _Reader:
             self.log.history.append(found)
             self.log.lines.setdefault("training", lineno)
 
-    def read(self, text: str, lineno: int = 2) -> None:
+    def read(self, text: str) -> None:
         """One regex pass over the text: each match is one construct (field, section with its body,
         metrics block with its lines, periodic line, or an ignored line)."""
-        start = text.find("\n") + 1 if lineno == 2 else 0
+        lineno, start = 2, text.find("\n") + 1  # line 1 is the magic line
         for m in _TOKEN_RE.finditer(text, start):
             kind = m.lastgroup
             if kind == "value" or kind == "key":

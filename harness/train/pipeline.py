@@ -50,7 +50,9 @@ class Request:
     def of(cls, container: dict, job: Job) -> "Request":
         def text(key: str) -> str | None:
             value = job.raw.get(key, container.get(key))
-            return None if value in (None, False, "false", "null") else str(value).lower() if value is True else str(value)
+            if value in (None, False, "false", "null"):
+                return None
+            return "true" if value is True else str(value)
 
         return cls(version=text("version"), init_from=text("init_from"), resume=text("resume"))
 
@@ -320,7 +322,8 @@ def _setup(session: Session) -> None:
 
 
 def _check_same_tokenizer(session: Session) -> None:
-    recorded, plan = session.plan.recorded_tokenizer, session.plan
+    plan = session.plan
+    recorded = plan.recorded_tokenizer
     if recorded is None or recorded == session.tokenizer_id:
         return
     message = f"the tokenizer is not the one {plan.version} trained with ({recorded} then, {session.tokenizer_id} now)"
