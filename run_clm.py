@@ -18,8 +18,9 @@ import hydra
 from omegaconf import DictConfig
 
 from harness.errors import UserError, exit_code, raise_interrupted, report, system_error
+from harness.train.config import CONF_DIR
 
-CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
+CONFIG_DIR = str(CONF_DIR)
 HF_COMMAND: list[str] = []  # the HF-style command line as given, when cli() translated one
 
 

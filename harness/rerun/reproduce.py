@@ -15,6 +15,7 @@ from harness.compare import metric_kinds
 from harness.errors import UserError
 from harness.runlog.reader import read_log
 from harness.train import checkpoints
+from harness.train.config import CONF_DIR
 from harness.train.data import changed_files
 
 ENVIRONMENT_KEYS = ("python", "torch", "transformers", "datasets", "tokenizers", "accelerate", "peft", "device",
@@ -147,7 +148,7 @@ def user_paths() -> dict:
     """Where this user's runs write: conf/config.yaml's paths (with $RUN_CLM_CACHE), never a log's."""
     from omegaconf import OmegaConf
 
-    conf = Path(__file__).resolve().parent.parent.parent / "conf" / "config.yaml"
+    conf = CONF_DIR / "config.yaml"
     return OmegaConf.to_container(OmegaConf.load(conf).paths, resolve=True)
 
 

@@ -12,12 +12,14 @@ import re
 import types
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from harness.errors import UserError
 from harness.train.templates import DATA_TEMPLATES, TEMPLATES
 
+CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"  # the Hydra config groups, beside run_clm.py
 NONE = type(None)
 NUMBER = (int, float)
 

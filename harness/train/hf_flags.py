@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.train.config import CONF_DIR
 from harness.versions import VERSION_RE, LogStore
-
-CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 
 # Hydra's own command-line flags: left untouched (those in the first set take a value).
 HYDRA_VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
