@@ -17,8 +17,9 @@ import argparse
 from typing import Any
 
 from harness.cli import options, render
-from harness.cli.present import MISSING, number, text
+from harness.cli.present import MISSING, text
 from harness.compare import lookup
+from harness.compare.records import number
 from harness.errors import UserError
 
 # Always compared, though never ranked: what a change cost.

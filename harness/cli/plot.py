@@ -34,10 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.cli import options
-from harness.cli.present import number
 from harness.compare import lookup
 from harness.compare.knobs import SweepPlan
-from harness.compare.records import Run, version_key
+from harness.compare.records import Run, number, version_key
 from harness.errors import UserError
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT, DEFAULT_DPI = 1200, 700, 100

@@ -40,8 +40,3 @@ def plain(value: Any) -> Any:
 def dumps(doc: Any) -> str:
     return json.dumps(plain(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
-
-def number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)

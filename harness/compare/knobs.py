@@ -8,23 +8,16 @@ Names are those of `harness table` (its columns: `learning_rate`, `epochs`, `bat
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harness.compare.records import Run
+from harness.compare.records import Run, finite_number
 from harness.errors import UserError
 
 LOG_X_KEYS = ("learning_rate",)  # swept over decades: a log axis by default
 LOG_SPAN = 100.0  # positive values spread over this factor or more also get a log axis
 
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 class Resolver:
@@ -46,11 +39,11 @@ class Resolver:
 
     def value(self, run: Run, key: str) -> float | None:
         if key in self.columns:
-            found = _number(self.columns[key](run))
+            found = finite_number(self.columns[key](run))
             if found is not None:
                 return found
         for place in (run.eval_metrics, run.train_metrics, run.model, run.summary, self.config(run)):
-            found = _number(place.get(key))
+            found = finite_number(place.get(key))
             if found is not None:
                 return found
         return None
@@ -60,9 +53,9 @@ class Resolver:
         out: dict[str, float] = {}
         places = (self.config(run), run.summary, run.model, run.train_metrics, run.eval_metrics)
         for place in places:  # later places win: the reverse of `value`'s order, columns last
-            out.update({k: v for k, v in ((k, _number(v)) for k, v in place.items()) if v is not None})
+            out.update({k: v for k, v in ((k, finite_number(v)) for k, v in place.items()) if v is not None})
         for key, getter in self.columns.items():
-            found = _number(getter(run))
+            found = finite_number(getter(run))
             if found is not None:
                 out[key] = found
         return out

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness import versions
-from harness.compare.records import RUNLOG, Run, version_key
+from harness.compare.records import RUNLOG, Run, finite_number, version_key
 
 # The trailing version-like token of a path's last component: `finetuned_model_v2.6` -> `2.6`.
 _TRAILING_RE = re.compile(r"(?:^|[^A-Za-z0-9])v?(\d+(?:\.\d+)*)$")
 _CHECKPOINT_RE = re.compile(r"checkpoint-\d+")
 
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 def version_named_by(path: str, versions: set[str], own: str) -> str | None:
@@ -62,10 +56,10 @@ def resolve_parents(runs: list[Run]) -> None:
 
 
 def final_epoch(run: Run) -> float | None:
-    epoch = _number(run.train_metrics.get("epoch"))
+    epoch = finite_number(run.train_metrics.get("epoch"))
     if epoch is None:
         for entry in reversed(run.history):
-            epoch = _number(entry.get("epoch"))
+            epoch = finite_number(entry.get("epoch"))
             if epoch is not None:
                 break
     return epoch
@@ -81,7 +75,7 @@ def fill_epochs(runs: list[Run]) -> None:
         by_version.setdefault(run.version, run)
         run.epochs = final_epoch(run)
         if run.epochs is None and run.status not in _STOPPED:  # a crash did not get to its planned epochs
-            run.epochs = _number(run.hyperparameters.get("num_train_epochs"))
+            run.epochs = finite_number(run.hyperparameters.get("num_train_epochs"))
     memo: dict[int, float | None] = {}
     for run in runs:
         run.cumulative_epochs = _cumulative(run, by_version, memo)
@@ -92,7 +86,7 @@ _GO_ON = object()
 
 def _own_cumulative(run: Run) -> object:
     """What a run says by itself: its stated cumulative epochs, its epochs at a root, or _GO_ON."""
-    stated = _number(run.summary.get("cumulative_epochs"))
+    stated = finite_number(run.summary.get("cumulative_epochs"))
     if stated is not None or run.epochs is None:
         return stated
     return run.epochs if not run.parent else _GO_ON
@@ -186,7 +180,7 @@ def label(node: Node) -> str:
     parts = [node.version]
     if run.status:
         parts.append(f"[{run.status}]")
-    loss = _number(run.eval_metrics.get("eval_loss"))
+    loss = finite_number(run.eval_metrics.get("eval_loss"))
     if loss is not None:
         parts.append(f"eval_loss={loss:.4f}")
     if run.epochs is not None:

@@ -6,6 +6,7 @@ only ever look at these fields, never at the raw text.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +85,19 @@ class Run:
         if key in self.eval_metrics:
             return self.eval_metrics[key]
         return self.train_metrics.get(key)
+
+
+def number(value: Any) -> float | None:
+    """A log value as a float when it is a number (a bool is not one); None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def finite_number(value: Any) -> float | None:
+    """As `number`, with nan and inf as None (an epoch count, a hyper-parameter on a plot axis)."""
+    found = number(value)
+    return found if found is not None and math.isfinite(found) else None
 
 
 def version_key(version: str) -> tuple:

@@ -8,18 +8,13 @@ import time
 from typing import Any
 
 from harness.compare.load import close, comparable_metrics
-from harness.compare.records import RUNLOG, Run, version_key
+from harness.compare.records import RUNLOG, Run, number, version_key
 from harness.compare.table import name_some
 
 _TRAIN_ROLES = ("train",)
 _EVAL_ROLES = ("validation", "valid", "eval", "evaluation", "dev", "test")
 STUCK_LOGS = 4  # this many identical training losses in a row at the end: the loss is stuck
 
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
 
 
 def _files(run: Run, roles: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -47,20 +42,20 @@ def same_eval_file(run: Run) -> str | None:
 def collapse(run: Run) -> str | None:
     """Why the run looks collapsed: a one-class classifier, or a training loss stuck at a constant."""
     metrics = run.eval_metrics
-    accuracy = _number(metrics.get("eval_accuracy"))
-    precision = [v for k, v in metrics.items() if k.endswith("precision") and _number(v) is not None]
-    recall = [v for k, v in metrics.items() if k.endswith("recall") and _number(v) is not None]
+    accuracy = number(metrics.get("eval_accuracy"))
+    precision = [v for k, v in metrics.items() if k.endswith("precision") and number(v) is not None]
+    recall = [v for k, v in metrics.items() if k.endswith("recall") and number(v) is not None]
     if accuracy is not None and abs(accuracy - 0.5) <= 0.05 and precision and recall:
         if all(abs(v) < 1e-9 for v in precision + recall):
             return f"eval_accuracy {accuracy:.3f} with precision and recall 0: predicts a single class"
-    losses = [_number(h.get("loss")) for h in run.history if "loss" in h]
+    losses = [number(h.get("loss")) for h in run.history if "loss" in h]
     losses = [v for v in losses if v is not None]
     if losses and math.isnan(losses[-1]):
         return "training loss is nan"
     tail = losses[-STUCK_LOGS:]
     if len(tail) == STUCK_LOGS and len(losses) >= STUCK_LOGS and all(v == tail[0] for v in tail):
         return f"training loss stuck at {tail[0]:g} for the last {STUCK_LOGS} logs"
-    loss = _number(metrics.get("eval_loss"))
+    loss = number(metrics.get("eval_loss"))
     if loss is not None and math.isnan(loss):
         return "eval_loss is nan"
     return None
@@ -98,7 +93,7 @@ def loss_denominators(runs: list[Run]) -> tuple[str, str] | None:
     """(version, remark) when run_clm.py logs (loss over predicted tokens) sit beside losses read from Trainer
     output, which HF's run_clm.py under transformers 5.x divides by all tokens: (block-1)/block of ours."""
     def has_loss(run: Run) -> bool:
-        return any(_number(m.get(k)) is not None for m, k in ((run.eval_metrics, "eval_loss"),
+        return any(number(m.get(k)) is not None for m, k in ((run.eval_metrics, "eval_loss"),
                                                                (run.train_metrics, "train_loss")))
 
     ours = [r.version for r in runs if r.environment.get("loss_denominator") == "predicted_tokens" and has_loss(r)]

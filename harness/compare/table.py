@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from harness.compare import metric_kinds, sweeps
 from harness.compare.records import ParseWarning, Run, version_key
+from harness.compare.records import number as _num
 from harness.errors import UserError
 from harness.runlog.trainer_text import to_number
 
@@ -98,11 +99,6 @@ class Table:
     best: set[tuple[int, str]] = field(default_factory=set)  # (row index, column key) to highlight
     warnings: list[str] = field(default_factory=list)
 
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
 
 
 def _int_if_whole(value: float) -> int | float:

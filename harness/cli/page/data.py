@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.cli.present import plain
 from harness.compare import lineage, lookup
-from harness.compare.records import Run
+from harness.compare.records import Run, number
 from harness.compare.table import Table
 
 CURVE_POINT_BUDGET = 40_000  # curve points in the whole page: keeps 100 long runs under ~2 MB
@@ -112,7 +112,7 @@ def diff_part(runs: list[Run]) -> dict[str, Any]:
     sides = []
     for run, config, flat in zip(runs, own, configs):
         keys = sorted({k for m in (run.train_metrics, run.eval_metrics) for k, v in m.items()
-                       if _is_number(v) and metric_direction(k) is not None})
+                       if number(v) is not None and metric_direction(k) is not None})
         directions.update({k: metric_direction(k) for k in keys})
         values = {k: diff._value(run, k) for k in (*keys, *diff.COSTS)}
         sides.append({
@@ -125,10 +125,6 @@ def diff_part(runs: list[Run]) -> dict[str, Any]:
         })
     return {"common": common, "order": order, "sides": sides, "directions": directions, "costs": list(diff.COSTS),
             "first": list(diff._FIRST), "environmentKeys": list(ENVIRONMENT_KEYS)}
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _factor(dicts: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
