@@ -66,6 +66,8 @@ def _kill_trees(processes: list[subprocess.Popen]) -> None:
             except psutil.NoSuchProcess:
                 pass
         process.wait(timeout=30)
+        # The workers too must be gone before a resume starts: a dying one still holds the log's lock.
+        psutil.wait_procs(tree, timeout=30)
 
 
 def _weights(workdir, version) -> dict:
