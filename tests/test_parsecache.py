@@ -76,3 +76,18 @@ def test_the_cache_holds_json_not_pickle(inputs, tmp_path):
     (payload,) = sqlite3.connect(tmp_path / "c.sqlite3").execute(
         "SELECT payload FROM parsed WHERE path LIKE '%3.4.log'").fetchone()
     assert payload.startswith('{"runs": [{"version": "3.4"')
+
+
+def test_nan_losses_and_big_integers_come_back_from_the_cache_exactly(tmp_path):
+    import math
+
+    log = F.runlog(version="5.1", eval_loss=float("nan"))
+    F.write(tmp_path / "logs" / "5.1.log", log.replace("=                940", "= 123456789012345678901234567890"))
+    fresh = _load(tmp_path / "logs", None)
+    cache = ParseCache(tmp_path / "c.sqlite3")
+    _load(tmp_path / "logs", cache)
+    cache.close()
+    again = _load(tmp_path / "logs", ParseCache(tmp_path / "c.sqlite3"))
+    run = again[0][0]
+    assert math.isnan(run["eval_metrics"]["eval_loss"]) and run["train_metrics"]["train_samples"] == 123456789012345678901234567890
+    assert repr(again) == repr(fresh)

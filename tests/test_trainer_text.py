@@ -158,3 +158,22 @@ def test_any_repr_dict_reads_back_as_literal_eval_would(d):
             assert (math.isnan(number) and math.isnan(got[key])) or number == got[key]
         else:
             assert got[key] == value and type(got[key]) is type(value)
+
+
+_JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.floats(), st.integers(min_value=-10**30, max_value=10**30), st.text(max_size=8)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=5), inner, max_size=4)),
+    max_leaves=12)
+
+
+@FAST
+@given(_JSON_VALUES)
+def test_json_loads_is_json_loads(value):
+    """The fast decoder may only ever agree with the json module: big integers exact, NaN and inf tokens read."""
+    import json
+
+    from harness.runlog.trainer_text import json_loads
+
+    text = json.dumps(value)
+    assert _same(json_loads(text), json.loads(text))
+    assert json.dumps(json_loads(text)) == text

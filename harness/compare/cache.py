@@ -5,14 +5,13 @@ log, or a new version of the parser, is read again. Values are JSON (never pickl
 the run_clm cache. A cache that cannot be opened or written is no cache, never an error.
 """
 
-import dataclasses
 import hashlib
-import json
 import os
 import sqlite3
 from pathlib import Path
 
-from harness.compare import load
+from harness.compare import codec, load
+from harness.compare.pool import stat_of
 from harness.compare.records import ParseWarning, Run
 
 _CHUNK = 500  # sqlite's limit on bound parameters is 999 on old builds
@@ -60,25 +59,15 @@ class ParseCache:
                 rows = self._db.execute(f"SELECT path, size, mtime_ns, parser, payload FROM parsed WHERE path IN "
                                         f"({','.join('?' * len(chunk))})", chunk)
                 for absolute, size, mtime_ns, parser, payload in rows:
-                    if parser == self.parser and _stat(absolute) == (size, mtime_ns):
-                        found[stats[absolute]] = _decode(payload)
+                    if parser == self.parser and stat_of(absolute) == (size, mtime_ns):
+                        found[stats[absolute]] = codec.loads(payload)
         except (sqlite3.Error, ValueError, TypeError, KeyError):
             return found
         return found
 
-    @staticmethod
-    def stat(path: str) -> tuple | None:
-        """(size, mtime_ns), taken before a file is read."""
-        return _stat(os.path.abspath(path))
-
-    def store(self, path: str, stat: tuple | None, runs: list[Run], warnings: list[ParseWarning]) -> None:
-        """Remember a result, with the stat taken before the file was read (a later edit is seen as one)."""
-        if self._db is None or stat is None:
-            return
-        try:
-            payload = json.dumps({"runs": [dataclasses.asdict(r) for r in runs],
-                                  "warnings": [dataclasses.asdict(w) for w in warnings]})
-        except (TypeError, ValueError):  # a YAML date or similar: this file is simply not cached
+    def store(self, path: str, stat: tuple | None, payload: str | None) -> None:
+        """Remember a result (codec.dumps), with the stat taken before the file was read (pool.stat_of)."""
+        if self._db is None or stat is None or payload is None:  # None: a YAML date or such, not cached
             return
         self._pending.append((os.path.abspath(path), stat[0], stat[1], self.parser, payload))
 
@@ -94,19 +83,6 @@ class ParseCache:
         finally:
             self._db.close()
             self._db = None
-
-
-def _stat(path: str) -> tuple | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
-
-
-def _decode(payload: str) -> tuple[list[Run], list[ParseWarning]]:
-    data = json.loads(payload)
-    return [Run(**r) for r in data["runs"]], [ParseWarning(**w) for w in data["warnings"]]
 
 
 def load_runs(paths, stale_after: float, enabled: bool = True):

@@ -12,9 +12,9 @@ import html
 import io
 import json
 import math
-from typing import Any
+from typing import Any, Callable
 
-from harness.compare.table import Column, Table, format_cell
+from harness.compare.table import Column, Table, cell_formatter
 from harness.markup import markdown_text
 
 TEXT_FORMATS = ("markdown", "csv", "json", "latex", "html")
@@ -25,20 +25,31 @@ def render(table: Table, fmt: str) -> str:
     return _RENDERERS[fmt](table)
 
 
-def _cells(table: Table) -> list[list[tuple[str, bool]]]:
-    """Formatted cells with their best-value flag, row by row."""
-    return [
-        [(format_cell(col, row.get(col.key)), (i, col.key) in table.best) for col in table.columns]
-        for i, row in enumerate(table.rows)
-    ]
+def _cells(table: Table, escape: Callable[[str], str] = str, bold: Callable[[str], str] = str) -> list[tuple[str, ...]]:
+    """Cell texts row by row, escaped for the format (`escape`) and the best values marked (`bold`).
+
+    Built a column at a time: a table of 10,000 runs has 170,000 cells. A number's text is made of digits,
+    `.`, `e`, `+`, `-`, `inf`, `nan` only, so only the other cells are escaped."""
+    columns = []
+    for column in table.columns:
+        values = [row.get(column.key) for row in table.rows]
+        texts = list(map(cell_formatter(column), values))
+        if escape is not str:
+            texts = [t if type(v) is float or type(v) is int else escape(t) for t, v in zip(texts, values)]
+        columns.append(texts)
+    index = {column.key: position for position, column in enumerate(table.columns)}
+    for row, key in table.best:
+        texts = columns[index[key]] if key in index and row < len(table.rows) else None
+        if texts and texts[row]:
+            texts[row] = bold(texts[row])
+    return list(zip(*columns)) if columns else [() for _ in table.rows]
 
 
 def markdown(table: Table) -> str:
     esc = markdown_text
     lines = ["| " + " | ".join(esc(c.header) for c in table.columns) + " |"]
     lines.append("|" + "|".join("---:" if c.numeric else "---" for c in table.columns) + "|")
-    for row in _cells(table):
-        lines.append("| " + " | ".join(f"**{esc(t)}**" if best and t else esc(t) for t, best in row) + " |")
+    lines += ["| " + " | ".join(row) + " |" for row in _cells(table, esc, lambda t: f"**{t}**")]
     if table.warnings:
         lines += ["", "Warnings:", ""] + [f"- {esc(w)}" for w in table.warnings]
     return "\n".join(lines) + "\n"
@@ -91,24 +102,22 @@ def latex(table: Table) -> str:
     lines = [f"\\begin{{tabular}}{{{spec}}}", "\\hline"]
     lines.append(" & ".join(latex_escape(c.header) for c in table.columns) + " \\\\")
     lines.append("\\hline")
-    for row in _cells(table):
-        cells = [f"\\textbf{{{latex_escape(t)}}}" if best and t else latex_escape(t) for t, best in row]
-        lines.append(" & ".join(cells) + " \\\\")
+    for row in _cells(table, latex_escape, lambda t: f"\\textbf{{{t}}}"):
+        lines.append(" & ".join(row) + " \\\\")
     lines += ["\\hline", "\\end{tabular}"]
     lines += [f"% warning: {' '.join(w.split())}" for w in table.warnings]
     return "\n".join(lines) + "\n"
 
 
 def to_html(table: Table) -> str:
-    def cell(tag: str, column: Column, text: str, best: bool = False) -> str:
+    def cell(tag: str, column: Column, body: str) -> str:
         align = ' class="num"' if column.numeric else ""
-        body = html.escape(text)
-        return f"<{tag}{align}>{'<strong>' + body + '</strong>' if best and text else body}</{tag}>"
+        return f"<{tag}{align}>{body}</{tag}>"
 
-    lines = ["<table>", "<thead>", "<tr>" + "".join(cell("th", c, c.header) for c in table.columns) + "</tr>",
-             "</thead>", "<tbody>"]
-    for row in _cells(table):
-        lines.append("<tr>" + "".join(cell("td", c, t, b) for c, (t, b) in zip(table.columns, row)) + "</tr>")
+    lines = ["<table>", "<thead>", "<tr>" + "".join(cell("th", c, html.escape(c.header)) for c in table.columns)
+             + "</tr>", "</thead>", "<tbody>"]
+    for row in _cells(table, html.escape, lambda t: f"<strong>{t}</strong>"):
+        lines.append("<tr>" + "".join(cell("td", c, t) for c, t in zip(table.columns, row)) + "</tr>")
     lines += ["</tbody>", "</table>"]
     if table.warnings:
         lines += ['<ul class="warnings">'] + [f"<li>{html.escape(w)}</li>" for w in table.warnings] + ["</ul>"]

@@ -6,6 +6,7 @@ only ever look at these fields, never at the raw text.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -89,7 +90,12 @@ class Run:
 
 def number(value: Any) -> float | None:
     """A log value as a float when it is a number (a bool is not one); None otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    kind = type(value)
+    if kind is float:  # the common cases first: a table asks this of every cell
+        return value
+    if kind is int:
+        return float(value)
+    if kind is bool or not isinstance(value, (int, float)):
         return None
     return float(value)
 
@@ -100,6 +106,7 @@ def finite_number(value: Any) -> float | None:
     return found if found is not None and math.isfinite(found) else None
 
 
+@functools.lru_cache(maxsize=2**16)  # sorting, lineage and review each ask it of every run
 def version_key(version: str) -> tuple:
     """Natural order: `2.9` < `2.10` < `10.0`; text parts compare as text, after numbers."""
     parts = []

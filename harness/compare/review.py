@@ -43,22 +43,32 @@ def collapse(run: Run) -> str | None:
     """Why the run looks collapsed: a one-class classifier, or a training loss stuck at a constant."""
     metrics = run.eval_metrics
     accuracy = number(metrics.get("eval_accuracy"))
-    precision = [v for k, v in metrics.items() if k.endswith("precision") and number(v) is not None]
-    recall = [v for k, v in metrics.items() if k.endswith("recall") and number(v) is not None]
-    if accuracy is not None and abs(accuracy - 0.5) <= 0.05 and precision and recall:
-        if all(abs(v) < 1e-9 for v in precision + recall):
+    if accuracy is not None and abs(accuracy - 0.5) <= 0.05:
+        precision = [v for k, v in metrics.items() if k.endswith("precision") and number(v) is not None]
+        recall = [v for k, v in metrics.items() if k.endswith("recall") and number(v) is not None]
+        if precision and recall and all(abs(v) < 1e-9 for v in precision + recall):
             return f"eval_accuracy {accuracy:.3f} with precision and recall 0: predicts a single class"
-    losses = [number(h.get("loss")) for h in run.history if "loss" in h]
-    losses = [v for v in losses if v is not None]
-    if losses and math.isnan(losses[-1]):
+    tail = _last_losses(run.history, STUCK_LOGS)
+    if tail and math.isnan(tail[-1]):
         return "training loss is nan"
-    tail = losses[-STUCK_LOGS:]
-    if len(tail) == STUCK_LOGS and len(losses) >= STUCK_LOGS and all(v == tail[0] for v in tail):
+    if len(tail) == STUCK_LOGS and all(v == tail[0] for v in tail):
         return f"training loss stuck at {tail[0]:g} for the last {STUCK_LOGS} logs"
     loss = number(metrics.get("eval_loss"))
     if loss is not None and math.isnan(loss):
         return "eval_loss is nan"
     return None
+
+
+def _last_losses(history: list[dict[str, Any]], count: int) -> list[float]:
+    """The last `count` numeric training losses, oldest first (the end of the history is all that counts)."""
+    found: list[float] = []
+    for entry in reversed(history):
+        loss = number(entry.get("loss")) if "loss" in entry else None
+        if loss is not None:
+            found.append(loss)
+            if len(found) == count:
+                break
+    return found[::-1]
 
 
 def stale(run: Run) -> str | None:

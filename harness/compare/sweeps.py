@@ -37,8 +37,11 @@ def best_trials(runs: list[Run]) -> set[int]:
     """id() of the best run of each sweep among `runs` (ties: the first version listed)."""
     best: dict[str, tuple[float, Run]] = {}
     for run in runs:
-        key, score = sweep_dir(run), _score(run)
-        if key is not None and score is not None and (key not in best or score < best[key][0]):
+        key = sweep_dir(run)
+        if key is None:
+            continue
+        score = _score(run)
+        if score is not None and (key not in best or score < best[key][0]):
             best[key] = (score, run)
     return {id(run) for _, run in best.values()}
 

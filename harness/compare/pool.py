@@ -1,0 +1,72 @@
+"""Reading many files on every core: a cold `harness table` over thousands of logs is parse-bound.
+
+Files are handed out in contiguous chunks, in order, to forked worker processes that run the same
+`read_text_file` as the serial path; the results come back in input order, so the table is identical.
+Workers also encode each result for the parse cache (the main process would otherwise spend its time
+there). Fork only (Linux and the like): it needs no re-import, and it is what makes a pool pay off at a
+few hundred files. Anything going wrong with the pool (no fork, a worker killed) means a serial read.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from harness.compare import codec
+from harness.compare.records import ParseWarning, Run
+
+MIN_FILES = 400  # fewer: starting workers costs more than they save
+MAX_WORKERS = 8
+_CHUNKS_PER_WORKER = 6  # small enough to balance slow files, big enough to keep the hand-off cheap
+
+Read = tuple[list[Run], list[ParseWarning]]
+
+
+def workers_for(files: int) -> int:
+    """How many processes to read `files` files with; 1 means in this process."""
+    if files < MIN_FILES or sys.platform == "darwin" or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, MAX_WORKERS, files // (MIN_FILES // 2)))
+
+
+def read_files(read, paths: list[str], encode: bool) -> list[tuple[Read, tuple | None, str | None]]:
+    """[((runs, warnings), stat before reading, cache payload or None)] for each path, in order.
+
+    `read(path) -> (runs, warnings)` must be a module-level function (the workers look it up by name)."""
+    workers = workers_for(len(paths))
+    if workers > 1:
+        try:
+            return _in_pool(read, paths, encode, workers)
+        except (OSError, BrokenProcessPool):  # no processes to be had, or one died: read them here
+            pass
+    return _chunk(read, paths, encode)
+
+
+def _in_pool(read, paths: list[str], encode: bool, workers: int):
+    size = max(1, -(-len(paths) // (workers * _CHUNKS_PER_WORKER)))
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        done = pool.map(_chunk, [read] * len(chunks), chunks, [encode] * len(chunks))
+        return [item for chunk in done for item in chunk]
+
+
+def _chunk(read, paths: list[str], encode: bool):
+    out = []
+    for path in paths:
+        before = stat_of(path) if encode else None
+        runs, warnings = read(path)
+        out.append(((runs, warnings), before, codec.dumps(runs, warnings) if encode else None))
+    return out
+
+
+def stat_of(path: str) -> tuple | None:
+    """(size, mtime_ns): the parse cache's key, taken before a file is read so that a later edit is seen."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
