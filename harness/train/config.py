@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from omegaconf import DictConfig, OmegaConf
-
 from harness.errors import UserError
 from harness.train.templates import DATA_TEMPLATES, TEMPLATES
+
+if typing.TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"  # the Hydra config groups, beside run_clm.py
 NONE = type(None)
@@ -236,10 +237,10 @@ class RunConfig(Group):
     request: Request = field(default_factory=Request, metadata={"derived": True})
 
     @classmethod
-    def from_cfg(cls, cfg: DictConfig, raw: dict | None = None) -> "RunConfig":
+    def from_cfg(cls, cfg: "DictConfig", raw: dict | None = None) -> "RunConfig":
         """The composed config, checked (one UserError naming every problem) and typed. `raw`: the text typed for
         version, init_from and resume (harness.train.hydra_job.raw_values), which names the versions."""
-        values = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+        values = _plain(cfg)
         _raise_problems(values)
         return cls.from_record(values, raw)
 
@@ -302,9 +303,15 @@ TRAIN_RANGES = {
 }
 
 
-def validate(cfg: DictConfig) -> None:
+def validate(cfg: "DictConfig") -> None:
     """Raise one UserError naming every problem in the config."""
-    _raise_problems(OmegaConf.to_container(cfg, resolve=True))
+    _raise_problems(_plain(cfg))
+
+
+def _plain(cfg) -> dict:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
 
 
 def _raise_problems(data: dict) -> None:
