@@ -1,7 +1,10 @@
-"""Validate the whole resolved config up front and report every problem at once.
+"""The run's config, typed: one frozen dataclass per group, validated whole up front, every problem at once.
 
-Hydra refuses keys a config file does not declare; `+train.NAME=VALUE` can add any name, so the train
-group is checked against transformers.TrainingArguments itself, and every other group against SCHEMA.
+Each key lives in one place, a field of its group's dataclass below (type, default as in conf/*.yaml, doc,
+range check, choices); SCHEMA, what `validate` checks, is derived from those fields. `RunConfig.from_cfg`
+turns the composed DictConfig into a RunConfig once; from there code reads attributes, and the log's config
+section is `RunConfig.to_dict()`. Hydra refuses keys a config file does not declare; `+train.NAME=VALUE` can
+add any name, so the train group stays an open mapping, checked against transformers.TrainingArguments itself.
 """
 
 import dataclasses
