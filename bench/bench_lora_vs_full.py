@@ -44,14 +44,15 @@ def worker(mode: str, base: str, steps: int, batch: int, block: int, r: int) -> 
 
     sys.path.insert(0, str(ROOT))
     from harness.train import lora
+    from harness.train.config import PeftConfig
 
     cuda = torch.cuda.is_available()
     model = AutoModelForCausalLM.from_pretrained(base)
     if mode == "lora":
         from peft import get_peft_model
 
-        model = get_peft_model(model, lora.lora_config(model, {"r": r, "alpha": 4 * r, "dropout": 0.0,
-                                                               "target_modules": None}))
+        model = get_peft_model(model, lora.lora_config(model, PeftConfig(method="lora", r=r, alpha=4 * r,
+                                                                         dropout=0.0)))
     generator = torch.Generator().manual_seed(1)
     ids = torch.randint(0, VOCAB, (steps * batch, block), generator=generator).tolist()
     data = Dataset.from_dict({"input_ids": ids, "labels": ids})

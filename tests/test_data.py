@@ -1,13 +1,16 @@
+from dataclasses import replace
+
 import pytest
 
 from harness.errors import UserError
 from harness.train import data as data_mod
+from harness.train.config import DataConfig
 from harness.train.data import DataFile, check_text_file, group_texts, prepare
 from harness.train.modeling import tokenizer_identity, train_tokenizer
 
-DATA_CFG = {"block_size": 16, "text_column": "text", "keep_linebreaks": True, "validation_split_percentage": 10,
-            "max_train_samples": None, "max_eval_samples": None, "preprocessing_num_workers": None,
-            "overwrite_cache": False}
+DATA_CFG = DataConfig(block_size=16, text_column="text", keep_linebreaks=True, validation_split_percentage=10,
+                      max_train_samples=None, max_eval_samples=None, preprocessing_num_workers=None,
+                      overwrite_cache=False)
 
 
 def test_group_texts_concatenates_cuts_and_copies_labels():
@@ -63,7 +66,7 @@ def tokenizer(corpus, cache_dir):
 
 def _prepare(path, tokenizer, cache_dir, **overrides):
     tok, tok_id = tokenizer
-    return prepare({**DATA_CFG, **overrides}, [check_text_file(str(path), "train")], tok, tok_id, cache_dir)
+    return prepare(replace(DATA_CFG, **overrides), [check_text_file(str(path), "train")], tok, tok_id, cache_dir)
 
 
 def test_prepare_packs_blocks_and_holds_out_validation(corpus, tokenizer, cache_dir):
@@ -122,7 +125,7 @@ def test_validation_split_is_datasets_own_percent_slice(tmp_path, rows, percent)
     path = tmp_path / "lines.txt"
     path.write_text("".join(f"line {i}\n" for i in range(rows)))
     files = [check_text_file(str(path), "train")]
-    ours = data_mod.load_raw({**DATA_CFG, "validation_split_percentage": percent}, files)
+    ours = data_mod.load_raw(replace(DATA_CFG, validation_split_percentage=percent), files)
     # run_clm.py's own calls (keep_linebreaks=True is its default, and ours)
     theirs_eval = load_dataset("text", data_files={"train": str(path)}, split=f"train[:{percent}%]",
                                keep_linebreaks=True)
@@ -143,7 +146,7 @@ def test_text_column_null_takes_text_else_the_first_column(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("content,label\nfirst row,1\nsecond row,0\n")
     files = [check_text_file(str(path), "train")]
-    tokenize = data_mod._tokenizer_for({**DATA_CFG, "text_column": None}, ["content", "label"], lambda t, **k: t)
+    tokenize = data_mod._tokenizer_for(replace(DATA_CFG, text_column=None), ["content", "label"], lambda t, **k: t)
     assert tokenize({"content": ["a"], "label": [1]}) == ["a"]
     with pytest.raises(UserError, match="train file has no column 'text'"):
         data_mod._tokenizer_for(DATA_CFG, ["content", "label"], None)

@@ -100,12 +100,13 @@ def test_probe_runs_once_per_process(online_env, answering_url):
 def test_model_not_cached_and_hub_silent_is_one_line(online_env, silent_url, tmp_path):
     from transformers import AutoConfig
 
+    from harness.train.config import ModelConfig
     from harness.train.modeling import load_pretrained
 
     online_env.setenv("HF_ENDPOINT", silent_url)
     online_env.setattr(hub, "PROBE_TIMEOUT_S", 0.2)
     online_env.setenv("HF_HOME", str(tmp_path / "empty-hf"))
-    cfg = {"revision": "main", "trust_remote_code": False, "local_files_only": False}
+    cfg = ModelConfig(revision="main", trust_remote_code=False, local_files_only=False)
     with pytest.raises(UserError, match=r"'nobody/tiny' is neither a local directory nor in the Hugging Face cache.*"
                                         r"the hub is out of reach \(no answer from http://127.0.0.1:\d+ within 0.2 s"):
         load_pretrained(AutoConfig, "nobody/tiny", cfg, "model config")
@@ -114,10 +115,11 @@ def test_model_not_cached_and_hub_silent_is_one_line(online_env, silent_url, tmp
 def test_local_files_only_says_how_to_download(online_env, tmp_path):
     from transformers import AutoConfig
 
+    from harness.train.config import ModelConfig
     from harness.train.modeling import load_pretrained
 
     online_env.setattr(hub, "probe", lambda *a: pytest.fail("probed although local_files_only=true"))
     online_env.setenv("HF_HOME", str(tmp_path / "empty-hf"))
-    cfg = {"revision": "main", "trust_remote_code": False, "local_files_only": True}
+    cfg = ModelConfig(revision="main", trust_remote_code=False, local_files_only=True)
     with pytest.raises(UserError, match="model.local_files_only=false downloads it"):
         load_pretrained(AutoConfig, "nobody/tiny", cfg, "model config")

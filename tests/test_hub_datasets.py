@@ -2,14 +2,16 @@
 
 import json
 import os
+from dataclasses import replace
 
 import pytest
 
 from harness.errors import UserError
+from harness.train.config import DataConfig
 from harness.train.data import dataset_files, load_raw
 
-DATA_CFG = {"text_column": "text", "keep_linebreaks": True, "validation_split_percentage": 5,
-            "dataset_config_name": None}
+DATA_CFG = DataConfig(text_column="text", keep_linebreaks=True, validation_split_percentage=5,
+                      dataset_config_name=None)
 
 
 def _jsonl(path, texts):
@@ -25,12 +27,12 @@ def test_local_dataset_directory_with_both_splits(tmp_path):
     repo = tmp_path / "tiny-ds"
     _jsonl(repo / "train.jsonl", [f"train line {i}" for i in range(40)])
     _jsonl(repo / "validation.jsonl", [f"valid line {i}" for i in range(5)])
-    files = dataset_files({**DATA_CFG, "dataset_name": str(repo)}, tmp_path / "cache")
+    files = dataset_files(replace(DATA_CFG, dataset_name=str(repo)), tmp_path / "cache")
     assert [f.role for f in files] == ["train", "validation"]
     raw = load_raw(DATA_CFG, files)
     assert list(raw["train"]["text"])[:2] == ["train line 0", "train line 1"] and len(raw["train"]) == 40
     assert len(raw["validation"]) == 5
-    again = dataset_files({**DATA_CFG, "dataset_name": str(repo)}, tmp_path / "cache")
+    again = dataset_files(replace(DATA_CFG, dataset_name=str(repo)), tmp_path / "cache")
     assert [f.sha256 for f in again] == [f.sha256 for f in files]  # same data, same fingerprint
 
 
@@ -42,7 +44,7 @@ def test_script_free_repo_layout_with_configs(tmp_path):
     (repo / "README.md").write_text(
         "---\nconfigs:\n- config_name: small\n  data_files:\n  - split: train\n    path: small/train.jsonl\n"
         "- config_name: big\n  data_files:\n  - split: train\n    path: big/train.jsonl\n---\n# corpus\n")
-    cfg = {**DATA_CFG, "dataset_name": str(repo), "dataset_config_name": "big"}
+    cfg = replace(DATA_CFG, dataset_name=str(repo), dataset_config_name="big")
     files = dataset_files(cfg, tmp_path / "cache")
     assert [f.role for f in files] == ["train"]
     raw = load_raw(cfg, files)  # no validation split: train[:5%] held out, as HF's run_clm.py does
@@ -52,7 +54,7 @@ def test_script_free_repo_layout_with_configs(tmp_path):
 
 def test_unknown_dataset_is_one_clear_error(tmp_path):
     with pytest.raises(UserError, match=r"^data.dataset_name=nobody/no-such-dataset: cannot load it through datasets"):
-        dataset_files({**DATA_CFG, "dataset_name": "nobody/no-such-dataset"}, tmp_path / "cache")
+        dataset_files(replace(DATA_CFG, dataset_name="nobody/no-such-dataset"), tmp_path / "cache")
 
 
 def test_dataset_and_train_file_together_are_refused(compose):

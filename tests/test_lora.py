@@ -8,6 +8,7 @@ import torch
 from harness.errors import UserError
 from harness.runlog.reader import read_log
 from harness.train import lora
+from harness.train.config import PeftConfig
 from harness.train.pipeline import Job, train
 
 # c_attn is a Conv1D 64 -> 192: LoRA adds r*(64 + 192) per layer.
@@ -108,8 +109,8 @@ def test_default_targets_exist_in_each_architecture(model_type, sizes, expected)
 
     model = _meta_model(model_type, **sizes)
     assert lora.target_modules(model, None) == expected
-    peft_model = get_peft_model(model, lora.lora_config(model, {"r": 2, "alpha": 4, "dropout": 0.0,
-                                                                "target_modules": None}))
+    peft_model = get_peft_model(model, lora.lora_config(model, PeftConfig(method="lora", r=2, alpha=4,
+                                                                          dropout=0.0, target_modules=None)))
     trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
     assert 0 < trainable < sum(p.numel() for p in peft_model.parameters()) // 10
 

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from harness.train import memplan
+from harness.train.config import RunConfig
 from harness.train.pipeline import Job, train
 
 
@@ -11,13 +12,14 @@ def real_counts(pretrained_dir, lora_r=None):
     from transformers import AutoModelForCausalLM
 
     from harness.train import lora
+    from harness.train.config import PeftConfig
 
     model = AutoModelForCausalLM.from_pretrained(pretrained_dir)
     if lora_r:
         from peft import get_peft_model
 
-        model = get_peft_model(model, lora.lora_config(model, {"r": lora_r, "alpha": 16, "dropout": 0.0,
-                                                               "target_modules": None}))
+        model = get_peft_model(model, lora.lora_config(model, PeftConfig(method="lora", r=lora_r, alpha=16,
+                                                                         dropout=0.0, target_modules=None)))
     params = list(model.parameters())
     trainable = [p for p in params if p.requires_grad]
     return sum(p.numel() for p in params), trainable
@@ -76,14 +78,8 @@ def test_lora_amp_and_checkpointing_shrink_the_right_parts(compose, pretrained):
 def test_from_scratch_uses_the_configured_shape_without_a_tokenizer(compose):
     from transformers import AutoModelForCausalLM, GPT2Config
 
-    estimate = memplan.estimate_memory(_plain(compose("plan=true")), None)
+    estimate = memplan.estimate_memory(RunConfig.from_cfg(compose("plan=true")), None)
     config = GPT2Config(n_layer=2, n_head=2, n_embd=64, n_positions=64, vocab_size=400)
     with torch.device("meta"):
         expected = sum(p.numel() for p in AutoModelForCausalLM.from_config(config).parameters())
     assert estimate["inputs"]["total_params"] == expected
-
-
-def _plain(cfg):
-    from omegaconf import OmegaConf
-
-    return OmegaConf.to_container(cfg, resolve=True)

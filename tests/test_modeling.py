@@ -1,9 +1,12 @@
 """The real loading path for hub models (gpt2, pythia), exercised with local directories and an HF cache."""
 
+from dataclasses import replace
+
 import pytest
 
 from harness.errors import UserError
 from harness.runlog.reader import read_log
+from harness.train.config import ModelConfig
 from harness.train.modeling import build_model, load_tokenizer, train_tokenizer
 from harness.train.pipeline import train
 from tests.tiny import TINY
@@ -59,15 +62,15 @@ def test_model_from_the_hugging_face_cache_by_hub_id(run_cli, workdir, tmp_path,
 
 
 def test_config_overrides_must_exist(bpe):
-    base = {"name_or_path": None, "model_type": "gpt2", "config_overrides": {"n_layr": 2}, "revision": "main",
-            "trust_remote_code": False, "local_files_only": True, "tokenizer_name": None}
+    base = ModelConfig(name_or_path=None, model_type="gpt2", config_overrides={"n_layr": 2}, revision="main",
+                       trust_remote_code=False, local_files_only=True, tokenizer_name=None)
     with pytest.raises(UserError, match="GPT2Config has no such setting"):
         build_model(base, None, bpe, "float32")
     with pytest.raises(UserError, match="not a known architecture"):
-        build_model({**base, "model_type": "no-such-arch", "config_overrides": {}}, None, bpe, "float32")
+        build_model(replace(base, model_type="no-such-arch", config_overrides={}), None, bpe, "float32")
 
 
 def test_missing_local_model_dir_is_clear(tmp_path):
-    cfg = {"tokenizer_name": None, "revision": "main", "trust_remote_code": False, "local_files_only": True}
+    cfg = ModelConfig(tokenizer_name=None, revision="main", trust_remote_code=False, local_files_only=True)
     with pytest.raises(UserError, match="does not exist"):
         load_tokenizer(cfg, str(tmp_path / "nope"), [], tmp_path)

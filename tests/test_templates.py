@@ -1,11 +1,13 @@
 """Instruction records through data.template=alpaca: prompt text, EOS, the response-only label mask."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from harness.errors import UserError
 from harness.train import data as data_mod
+from harness.train.config import DataConfig
 from harness.train.data import check_text_file, prepare
 from harness.train.modeling import tokenizer_identity, train_tokenizer
 from harness.train.templates import alpaca_prompt, tokenize_records
@@ -14,9 +16,9 @@ RECORDS = [
     {"instruction": "Name a colour.", "input": "", "output": "Blue."},
     {"instruction": "Add the numbers.", "input": "2 and {3}", "output": "5"},
 ]
-DATA_CFG = {"block_size": 16, "text_column": "text", "keep_linebreaks": True, "validation_split_percentage": 10,
-            "max_train_samples": None, "max_eval_samples": None, "preprocessing_num_workers": None,
-            "overwrite_cache": False, "template": "alpaca", "train_on_response_only": False}
+DATA_CFG = DataConfig(block_size=16, text_column="text", keep_linebreaks=True, validation_split_percentage=10,
+                      max_train_samples=None, max_eval_samples=None, preprocessing_num_workers=None,
+                      overwrite_cache=False, template="alpaca", train_on_response_only=False)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def _records_file(tmp_path, suffix=".jsonl", n=60):
 def test_packed_blocks_keep_the_mask(tmp_path, tokenizer, cache_dir):
     tok, tok_id = tokenizer
     files = [check_text_file(str(_records_file(tmp_path)), "train")]
-    masked = prepare({**DATA_CFG, "train_on_response_only": True}, files, tok, tok_id, tmp_path / "c")
+    masked = prepare(replace(DATA_CFG, train_on_response_only=True), files, tok, tok_id, tmp_path / "c")
     full = prepare(DATA_CFG, files, tok, tok_id, tmp_path / "c")
     assert not masked.from_cache and not full.from_cache  # the setting is part of the cache key
     assert masked.train["input_ids"] == full.train["input_ids"]
@@ -85,7 +87,7 @@ def test_template_needs_records(tmp_path, tokenizer, corpus):
 
 def test_response_only_needs_a_template(tmp_path, tokenizer, corpus):
     tok, tok_id = tokenizer
-    cfg = {**DATA_CFG, "template": "none", "train_on_response_only": True}
+    cfg = replace(DATA_CFG, template="none", train_on_response_only=True)
     with pytest.raises(UserError, match="needs instruction records: set data.template=alpaca"):
         data_mod.prepare(cfg, [check_text_file(str(corpus), "train")], tok, tok_id, tmp_path / "c")
 

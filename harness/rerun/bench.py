@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness import versions
@@ -31,6 +31,7 @@ from harness.rerun.generate import Source
 from harness.rerun.reproduce import user_paths
 from harness.train import metrics
 from harness.train import sampling as sampling_mod
+from harness.train.config import DataConfig
 from harness.train.sampling import Sampling
 from harness.train.templates import apply_template
 
@@ -39,6 +40,9 @@ DEFAULT_VARIANTS = ("fp32", "int8")  # plus `adapter` for LoRA versions
 # Used when neither --prompt nor --prompts-file is given: short, neutral, the same for every row.
 DEFAULT_PROMPTS = ["The meaning of life is", "def main():", "Hey, how are you?"]
 CAPTION_PREFIX = "bench"
+# The data.* keys that decide how a run's blocks were made: a log without one cannot say (it predates the key).
+PACKING_KEYS = ("text_column", "keep_linebreaks", "validation_split_percentage", "max_train_samples",
+                "max_eval_samples")
 
 
 @dataclass(frozen=True)
@@ -433,13 +437,12 @@ def _run_blocks(log: dict, settings: Settings, tokenizer) -> EvalData:
             return EvalData(None, f"n/a: {exc}; give --eval-file")
         if current.sha256 != file.sha256:
             return EvalData(None, f"n/a: {file.role} file {file.path} changed since the run (sha256 differs)")
-    cfg = {**data_cfg, "block_size": data["block_size"], "overwrite_cache": False,
-           "preprocessing_num_workers": None}
+    if missing := [key for key in PACKING_KEYS if key not in data_cfg]:  # a log from before the setting existed
+        return EvalData(None, f"n/a: the log's config has no data.{missing[0]}; give --eval-file")
+    cfg = replace(DataConfig.from_record(data_cfg), block_size=data["block_size"], overwrite_cache=False,
+                  preprocessing_num_workers=None)
     cache_dir = user_paths()["cache_dir"]  # the user's cache, never a directory a log names
-    try:
-        prepared = prepare(cfg, recorded, tokenizer, str(data.get("tokenizer")), cache_dir)
-    except KeyError as exc:  # a log from before some data.* setting existed
-        return EvalData(None, f"n/a: the log's config has no data.{exc.args[0]}; give --eval-file")
+    prepared = prepare(cfg, recorded, tokenizer, str(data.get("tokenizer")), cache_dir)
     if prepared.eval is None:
         return EvalData(None, "n/a: re-making the run's data gave no evaluation blocks; give --eval-file")
     blocks = _limit(prepared.eval, settings.max_eval_blocks)
@@ -454,9 +457,7 @@ def _file_blocks(settings: Settings, tokenizer, model, log: dict | None) -> Eval
     if not block_size:
         config = model.config
         block_size = min(1024, getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", 1024))
-    cfg = {"block_size": block_size, "text_column": "text", "keep_linebreaks": True, "validation_split_percentage": 0,
-           "overwrite_cache": False, "preprocessing_num_workers": None, "max_train_samples": None,
-           "max_eval_samples": None}
+    cfg = DataConfig(block_size=block_size, validation_split_percentage=0)
     file = check_text_file(settings.eval_file, "train")  # packed as prepare's one split
     try:
         prepared = prepare(cfg, [file], tokenizer, tokenizer_identity(tokenizer, "bench"), user_paths()["cache_dir"])

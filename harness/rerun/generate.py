@@ -181,9 +181,10 @@ def _load(source: Source):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from harness.train.config import ModelConfig
     from harness.train.modeling import load_pretrained  # the run's loader: same messages for a missing model
 
-    settings = {"revision": source.revision, "trust_remote_code": False, "local_files_only": True}
+    settings = ModelConfig(revision=source.revision, trust_remote_code=False, local_files_only=True)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model_path = source.adapter_base or source.weights
     model = load_pretrained(AutoModelForCausalLM, model_path, settings, "model",

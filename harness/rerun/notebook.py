@@ -14,6 +14,7 @@ from harness.compare import cmdline
 from harness.errors import UserError
 from harness.rerun.reproduce import Outcome, compare, next_rerun_name
 from harness.runlog.reader import read_log
+from harness.train.config import DataConfig, RunConfig
 
 # fp16 on another GPU, driver or library version moves final losses by up to about a percent.
 NOTEBOOK_RTOL = 0.01
@@ -65,7 +66,7 @@ def reproduce_notebook(version: str, notebook: str, logs_dir="logs", *, rtol: fl
         on_rerun(version, rerun)
     _train(cfg, hydra_argv, hf_command, version, notebook)
     rerun_log = read_log(versions.log_path(logs_dir, rerun))
-    caveats += unknown_data(cfg)
+    caveats += unknown_data(RunConfig.from_cfg(cfg).data)
     recorded = {"train": run.train_metrics, "eval": run.eval_metrics}
     return Outcome(version, rerun, compare(recorded, _only(recorded, rerun_log.metrics), rtol, atol),
                    caveats=caveats)
@@ -114,9 +115,8 @@ def _only(recorded: dict, reproduced: dict) -> dict:
             for split, keys in recorded.items()}
 
 
-def unknown_data(cfg) -> list[str]:
-    data = cfg["data"]
-    named = [data[k] for k in ("train_file", "validation_file") if data[k]] or (
-        [data["dataset_name"]] if data.get("dataset_name") else [])
+def unknown_data(data: DataConfig) -> list[str]:
+    named = [f for f in (data.train_file, data.validation_file) if f] or (
+        [data.dataset_name] if data.dataset_name else [])
     return [f"data content unknown: the notebook records no hash of {', '.join(map(str, named))}, so whether it "
             "held the same text then cannot be checked"] if named else []

@@ -1,23 +1,30 @@
-"""Validate the whole resolved config up front and report every problem at once.
+"""The run's config, typed: one frozen dataclass per group, validated whole up front, every problem at once.
 
-Hydra refuses keys a config file does not declare; `+train.NAME=VALUE` can add any name, so the train
-group is checked against transformers.TrainingArguments itself, and every other group against SCHEMA.
+Each key lives in one place, a field of its group's dataclass below (type, default as in conf/*.yaml, doc,
+range check, choices); SCHEMA, what `validate` checks, is derived from those fields. `RunConfig.from_cfg`
+turns the composed DictConfig into a RunConfig once; from there code reads attributes, and the log's config
+section is `RunConfig.to_dict()`. Hydra refuses keys a config file does not declare; `+train.NAME=VALUE` can
+add any name, so the train group stays an open mapping, checked against transformers.TrainingArguments itself.
 """
 
 import dataclasses
 import difflib
 import enum
 import functools
+import os
 import re
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from omegaconf import DictConfig, OmegaConf
+from types import MappingProxyType
 
 from harness.errors import UserError
 from harness.train.templates import DATA_TEMPLATES, TEMPLATES
+
+if typing.TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"  # the Hydra config groups, beside run_clm.py
 NONE = type(None)
@@ -60,69 +67,223 @@ def _strings(value):
     return None if all(isinstance(v, str) for v in value) else "must be a list of strings"
 
 
-STR_OR_NONE = Spec((str, NONE))
-SCHEMA = {
-    "version": Spec((str, int, float, NONE)),
-    "init_from": Spec((str, int, float, NONE)),
-    "resume": Spec((str, int, float, bool, NONE)),
-    "note": Spec((str, NONE)),
-    "plan": Spec((bool,)),
-    "allow_changed_data": Spec((bool,)),
-    "verbose": Spec((bool,)),
-    "paths": {
-        "logs_dir": Spec((str,)),
-        "output_root": Spec((str,)),
-        "cache_dir": Spec((str,)),
-    },
-    "model": {
-        "name_or_path": STR_OR_NONE,
-        "model_type": STR_OR_NONE,
-        "config_overrides": Spec((dict,)),
-        "tokenizer_name": STR_OR_NONE,
-        "tokenizer_vocab_size": Spec((int, NONE), _positive),
-        "revision": Spec((str,)),
-        "dtype": Spec((str,), choices=("auto", "float32", "float16", "bfloat16")),
-        "trust_remote_code": Spec((bool,)),
-        "local_files_only": Spec((bool,)),
-    },
-    "data": {
-        "train_file": STR_OR_NONE,
-        "validation_file": STR_OR_NONE,
-        "dataset_name": STR_OR_NONE,
-        "dataset_config_name": STR_OR_NONE,
-        "text_column": Spec((str, NONE)),
-        "template": Spec((str,), choices=DATA_TEMPLATES),
-        "train_on_response_only": Spec((bool,)),
-        "keep_linebreaks": Spec((bool,)),
-        "validation_split_percentage": Spec(NUMBER, _percentage),
-        "block_size": Spec((int, NONE), _positive),
-        "max_train_samples": Spec((int, NONE), _positive),
-        "max_eval_samples": Spec((int, NONE), _positive),
-        "preprocessing_num_workers": Spec((int, NONE), _positive),
-        "overwrite_cache": Spec((bool,)),
-    },
-    "merge": Spec((bool,)),
-    "peft": {
-        "method": Spec((str,), choices=("none", "lora")),
-        "r": Spec((int,), _positive),
-        "alpha": Spec(NUMBER, _positive),
-        "dropout": Spec(NUMBER, _dropout),
-        "target_modules": Spec((list, str, NONE)),
-        "bias": Spec((str,), choices=("none", "all", "lora_only")),
-        "modules_to_save": Spec((list, NONE)),
-        "save_merged": Spec((bool,)),
-    },
-    "eval": {
-        "prompts": Spec((list,), _strings),
-        "template": Spec((str,), choices=tuple(TEMPLATES)),
-        "max_new_tokens": Spec((int,), _positive),
-        "do_sample": Spec((bool,)),
-        "temperature": Spec(NUMBER, _positive),
-        "top_p": Spec(NUMBER, _top_p),
-        "top_k": Spec((int,), _non_negative),
-        "seed": Spec((int,)),
-    },
-}
+def key(default, doc: str, *, check=None, choices=(), lora=False):
+    """One config key: its default (conf/*.yaml's), what it does, and its checks beyond its annotated type.
+
+    lora=True: a key of conf/peft/lora.yaml only, recorded in the log only when peft=lora."""
+    metadata = {"doc": doc, "check": check, "choices": tuple(choices), "lora": lora}
+    if isinstance(default, (list, tuple)):
+        return field(default_factory=lambda: tuple(default), metadata=metadata)
+    if isinstance(default, dict):
+        return field(default_factory=lambda: MappingProxyType(dict(default)), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+class Group:
+    """A config group: a frozen dataclass whose fields are its keys (see `key`). Lists are held as tuples and
+    mappings read-only, so nothing downstream changes the config a run logged."""
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                object.__setattr__(self, f.name, tuple(value))
+            elif isinstance(value, dict):
+                object.__setattr__(self, f.name, MappingProxyType(dict(value)))
+
+    @classmethod
+    def from_record(cls, values: dict):
+        """From already-checked values (a composed config, or a log's recorded one): keys this harness does not
+        know are left out, missing ones take their defaults, groups become their dataclasses."""
+        return cls(**cls._known(values))
+
+    @classmethod
+    def _known(cls, values: dict) -> dict:
+        hints = _hints(cls)
+        return {f.name: hints[f.name].from_record(values[f.name] or {}) if _is_group(hints[f.name])
+                else values[f.name] for f in dataclasses.fields(cls)
+                if f.name in values and not f.metadata.get("derived")}
+
+    def to_dict(self) -> dict:
+        """The plain values, in the order and shape Hydra composes them: what a run log records as `config`."""
+        out = {}
+        for f in dataclasses.fields(self):
+            if f.metadata.get("derived") or (f.metadata.get("lora") and getattr(self, "method", "lora") != "lora"):
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = (value.to_dict() if isinstance(value, Group) else list(value) if isinstance(value, tuple)
+                           else dict(value) if isinstance(value, MappingProxyType) else value)
+        return out
+
+
+@dataclass(frozen=True)
+class ModelConfig(Group):
+    """conf/model/*.yaml; the defaults are model=tiny's."""
+
+    name_or_path: str | None = key(None, "hub id or local directory of a pretrained model; null = from scratch")
+    model_type: str | None = key("gpt2", "architecture when training from scratch")
+    config_overrides: Mapping[str, typing.Any] = key({"n_layer": 4, "n_head": 4, "n_embd": 128, "n_positions": 256},
+                                                    "applied to the model config (from scratch or pretrained)")
+    tokenizer_name: str | None = key(None, "null = the model's own, or one trained on the data when from scratch")
+    tokenizer_vocab_size: int | None = key(4096, "only for a tokenizer trained on the data", check=_positive)
+    revision: str = key("main", "the hub revision (branch, tag or commit)")
+    dtype: str = key("auto", "the weights' dtype; auto keeps fp32 master weights",
+                     choices=("auto", "float32", "float16", "bfloat16"))
+    trust_remote_code: bool = key(False, "let a model directory's own code run")
+    local_files_only: bool = key(False, "true: the HF cache or a local directory only, never the hub")
+
+
+@dataclass(frozen=True)
+class DataConfig(Group):
+    """conf/data/default.yaml: local files or a datasets name, and how they are tokenized and packed."""
+
+    train_file: str | None = key(None, ".txt, or .json/.jsonl/.csv with a text column; null = the embedded corpus")
+    validation_file: str | None = key(None, "null = hold validation_split_percentage out of train_file")
+    dataset_name: str | None = key(None, "a datasets name (hub id, or a local dataset directory) instead of train_file")
+    dataset_config_name: str | None = key(None, "its configuration, e.g. wikitext-2-raw-v1")
+    text_column: str | None = key("text", "null: `text` if the file has it, else its first column (HF's rule)")
+    template: str = key("none", "alpaca: instruction/input/output records as Alpaca prompts + EOS",
+                        choices=DATA_TEMPLATES)
+    train_on_response_only: bool = key(False, "with a template: the loss counts only the response tokens")
+    keep_linebreaks: bool = key(True, "keep the line breaks of .txt files")
+    validation_split_percentage: float = key(5, "held out from train_file when there is no validation_file",
+                                             check=_percentage)
+    block_size: int | None = key(128, "tokens per block; null = min(1024, the model's maximum)", check=_positive)
+    max_train_samples: int | None = key(None, "blocks, after packing", check=_positive)
+    max_eval_samples: int | None = key(None, "blocks, after packing", check=_positive)
+    preprocessing_num_workers: int | None = key(None, "processes for tokenizing and packing", check=_positive)
+    overwrite_cache: bool = key(False, "tokenize and pack again although the cache has the blocks")
+
+
+@dataclass(frozen=True)
+class PeftConfig(Group):
+    """conf/peft/*.yaml: none (full fine-tuning, the default) or lora; the other keys are lora.yaml's."""
+
+    method: str = key("none", "none: every parameter trains; lora: small low-rank adapters", choices=("none", "lora"))
+    r: int = key(8, "adapter rank", check=_positive, lora=True)
+    alpha: float = key(32, "scaling is alpha / r", check=_positive, lora=True)
+    dropout: float = key(0.1, "dropout on the adapters' input", check=_dropout, lora=True)
+    target_modules: list[str] | str | None = key(None, "null = the architecture's attention projections",
+                                                 lora=True)
+    bias: str = key("none", "which biases train", choices=("none", "all", "lora_only"), lora=True)
+    modules_to_save: list[str] | None = key(None, "modules trained in full and saved with the adapter", lora=True)
+    save_merged: bool = key(False, "also write merged full weights to outputs/<version>/merged/", lora=True)
+
+
+@dataclass(frozen=True)
+class EvalConfig(Group):
+    """conf/eval/default.yaml: prompts sampled from the final model into the log (`----- samples -----`)."""
+
+    prompts: list[str] = key((), "sampled at the end of the run; [] = none", check=_strings)
+    template: str = key("none", "instruction: wrap each prompt as an instruction", choices=tuple(TEMPLATES))
+    max_new_tokens: int = key(100, "tokens generated per prompt", check=_positive)
+    do_sample: bool = key(True, "false = greedy (argmax); the sampling knobs below are then unused")
+    temperature: float = key(0.8, "sampling temperature", check=_positive)
+    top_p: float = key(0.95, "nucleus sampling", check=_top_p)
+    top_k: int = key(50, "0 = no top-k filtering", check=_non_negative)
+    seed: int = key(0, "set before every prompt: the same seed gives the same text")
+
+
+@dataclass(frozen=True)
+class Paths(Group):
+    """conf/config.yaml's paths: where runs write."""
+
+    logs_dir: str = key("logs", "the version store: logs/<version>.log")
+    output_root: str = key("outputs", "weights go to output_root/<version>/")
+    cache_dir: str = field(default_factory=lambda: os.environ.get("RUN_CLM_CACHE", "~/.cache/run_clm"),
+                           metadata={"doc": "tokenizers, packed data, the parse cache ($RUN_CLM_CACHE)",
+                                     "check": None, "choices": ()})
+
+
+@dataclass(frozen=True)
+class Request:
+    """The top-level keys that name versions, typed once: as the user typed them (Hydra reads 3.10 as 3.1)."""
+
+    version: str | None = None
+    init_from: str | None = None
+    resume: str | None = None  # a version, or "true": continue `version`
+
+    @classmethod
+    def of(cls, values: dict, raw: dict | None = None) -> "Request":
+        def text(name: str) -> str | None:
+            value = (raw or {}).get(name, values.get(name))
+            if value in (None, False, "false", "null"):
+                return None
+            return "true" if value is True else str(value)
+
+        return cls(version=text("version"), init_from=text("init_from"), resume=text("resume"))
+
+
+@dataclass(frozen=True)
+class RunConfig(Group):
+    """The whole config of a run, typed: conf/config.yaml with its groups, in the order Hydra composes them.
+
+    Made once by `from_cfg` (every problem reported at once) and read by attribute from there on."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: Mapping[str, typing.Any] = field(
+        default_factory=lambda: MappingProxyType({}),
+        metadata={"doc": "transformers.TrainingArguments kwargs (conf/train/default.yaml, +train.NAME=VALUE), "
+                         "checked against TrainingArguments itself", "open": True})
+    peft: PeftConfig = field(default_factory=PeftConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    version: str | int | float | None = key(None, "this run's name in logs/ as Hydra read it; names: `request`")
+    init_from: str | int | float | None = key(None, "start from an earlier version's final weights (or a directory)")
+    merge: bool = key(False, "init_from a LoRA version: true = its merged weights, false = continue its adapter")
+    resume: str | int | float | bool | None = key(None, "continue an interrupted version (a version, or true)")
+    note: str | None = key("", "free text kept in the log")
+    plan: bool = key(False, "print a memory estimate and exit without training")
+    allow_changed_data: bool = key(False, "with resume: continue although the data files or tokenizer changed")
+    verbose: bool = key(False, "also print Trainer's raw log dicts and the libraries' progress bars")
+    paths: Paths = field(default_factory=Paths)
+    request: Request = field(default_factory=Request, metadata={"derived": True})
+
+    @classmethod
+    def from_cfg(cls, cfg: "DictConfig", raw: dict | None = None) -> "RunConfig":
+        """The composed config, checked (one UserError naming every problem) and typed. `raw`: the text typed for
+        version, init_from and resume (harness.train.hydra_job.raw_values), which names the versions."""
+        values = _plain(cfg)
+        _raise_problems(values)
+        return cls.from_record(values, raw)
+
+    @classmethod
+    def from_record(cls, values: dict, raw: dict | None = None) -> "RunConfig":
+        return cls(**cls._known(values), request=Request.of(values, raw))
+
+
+def _is_group(hint) -> bool:
+    return isinstance(hint, type) and issubclass(hint, Group)
+
+
+@functools.cache
+def _hints(group: type) -> dict:
+    return typing.get_type_hints(group)
+
+
+def _schema(group: type) -> dict:
+    """Key -> Spec (or a nested dict for a group), from the dataclass fields: their types and `key` metadata."""
+    hints = _hints(group)
+    schema = {}
+    for f in dataclasses.fields(group):
+        if f.metadata.get("derived") or f.metadata.get("open"):
+            continue
+        hint = hints[f.name]
+        schema[f.name] = _schema(hint) if _is_group(hint) else Spec(
+            _key_types(hint), f.metadata.get("check"), f.metadata.get("choices", ()))
+    return schema
+
+
+def _key_types(hint) -> tuple:
+    """The plain types a key's value may have as composed: YAML gives lists for tuples and dicts for mappings."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return tuple(t for arg in typing.get_args(hint) for t in _key_types(arg))
+    origin = typing.get_origin(hint) or hint
+    if origin in (list, tuple):
+        return (list,)
+    if origin in (dict, Mapping):
+        return (dict,)
+    return _plain_types(hint)
 
 # TrainingArguments fields the run sets itself; the message says what to use instead.
 RESERVED_TRAIN = {
@@ -145,9 +306,18 @@ TRAIN_RANGES = {
 }
 
 
-def validate(cfg: DictConfig) -> None:
+def validate(cfg: "DictConfig") -> None:
     """Raise one UserError naming every problem in the config."""
-    data = OmegaConf.to_container(cfg, resolve=True)
+    _raise_problems(_plain(cfg))
+
+
+def _plain(cfg) -> dict:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
+
+
+def _raise_problems(data: dict) -> None:
     problems = _check_group("", data, SCHEMA)
     problems += _check_train(data.get("train") or {})
     problems += _check_combinations(data)
@@ -300,3 +470,6 @@ def _importable(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+SCHEMA = _schema(RunConfig)  # what validate() checks, key by key: derived from the dataclasses above

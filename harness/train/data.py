@@ -14,6 +14,7 @@ from itertools import chain
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.train.config import DataConfig
 
 CACHE_FORMAT = 2  # bump when tokenize/pack changes what a cached block holds
 TEXT_SUFFIXES = {".txt": "text", ".text": "text", ".md": "text", ".json": "json", ".jsonl": "json", ".csv": "csv"}
@@ -109,13 +110,13 @@ def _fingerprint(path: Path) -> tuple[str, int | None]:
     return digest.hexdigest(), bad
 
 
-def dataset_files(data_cfg: dict, cache_dir) -> list[DataFile]:
+def dataset_files(data_cfg: DataConfig, cache_dir) -> list[DataFile]:
     """data.dataset_name (HF `--dataset_name`): its train and validation splits, loaded through datasets (its
     cache, the hub, or a local dataset directory), written once as JSON lines into the cache.
 
     From there on a hub dataset is a data file like any other: fingerprinted by sha256 in the log, packed and
     cached the same way, held out `train[:N%]` when it has no validation split, as HF's run_clm.py does."""
-    name, config = data_cfg["dataset_name"], data_cfg.get("dataset_config_name")
+    name, config = data_cfg.dataset_name, data_cfg.dataset_config_name
     raw = _load_hub_dataset(name, config)
     if "train" not in raw:
         raise UserError(f"dataset {name} has no train split (splits: {', '.join(raw)})")
@@ -184,37 +185,37 @@ def sha256_file(path) -> str:
     return digest.hexdigest()
 
 
-def cache_key(files: list[DataFile], tokenizer_id: str, data_cfg) -> str:
+def cache_key(files: list[DataFile], tokenizer_id: str, data_cfg: DataConfig) -> str:
     settings = {
         "format": CACHE_FORMAT,
         "files": [(f.role, f.sha256) for f in files],
         "tokenizer": tokenizer_id,
-        "block_size": data_cfg["block_size"],
-        "text_column": data_cfg["text_column"],
-        "keep_linebreaks": data_cfg["keep_linebreaks"],
-        "validation_split_percentage": data_cfg["validation_split_percentage"],
-        "template": data_cfg.get("template", "none"),
-        "train_on_response_only": data_cfg.get("train_on_response_only", False),
+        "block_size": data_cfg.block_size,
+        "text_column": data_cfg.text_column,
+        "keep_linebreaks": data_cfg.keep_linebreaks,
+        "validation_split_percentage": data_cfg.validation_split_percentage,
+        "template": data_cfg.template,
+        "train_on_response_only": data_cfg.train_on_response_only,
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def prepare(data_cfg: dict, files: list[DataFile], tokenizer, tokenizer_id: str, cache_dir) -> LMData:
+def prepare(data_cfg: DataConfig, files: list[DataFile], tokenizer, tokenizer_id: str, cache_dir) -> LMData:
     """Packed train/eval blocks, from the cache when the same inputs were packed before."""
     from datasets import load_from_disk
 
-    block_size = data_cfg["block_size"]
+    block_size = data_cfg.block_size
     target = Path(cache_dir).expanduser() / "datasets" / cache_key(files, tokenizer_id, data_cfg)
-    from_cache = target.is_dir() and not data_cfg["overwrite_cache"]
+    from_cache = target.is_dir() and not data_cfg.overwrite_cache
     if not from_cache:
         _build(data_cfg, files, tokenizer, block_size, target)
     packed = load_from_disk(str(target))
     train, evaluation = packed["train"], packed["validation"] if "validation" in packed else None
-    train = _limit(train, data_cfg["max_train_samples"])
-    evaluation = _limit(evaluation, data_cfg["max_eval_samples"]) if evaluation is not None else None
+    train = _limit(train, data_cfg.max_train_samples)
+    evaluation = _limit(evaluation, data_cfg.max_eval_samples) if evaluation is not None else None
     stats = {"train_blocks": len(train), "eval_blocks": len(evaluation) if evaluation is not None else 0}
-    if data_cfg.get("template", "none") != "none":
-        stats.update(template=data_cfg["template"], train_on_response_only=bool(data_cfg["train_on_response_only"]))
+    if data_cfg.template != "none":
+        stats.update(template=data_cfg.template, train_on_response_only=bool(data_cfg.train_on_response_only))
     return LMData(train, evaluation, files, block_size, from_cache, stats)
 
 
@@ -222,10 +223,10 @@ def _limit(dataset, limit):
     return dataset.select(range(min(limit, len(dataset)))) if limit else dataset
 
 
-def _build(data_cfg, files, tokenizer, block_size, target: Path) -> None:
+def _build(data_cfg: DataConfig, files, tokenizer, block_size, target: Path) -> None:
     raw = load_raw(data_cfg, files)
     tokenize = _tokenizer_for(data_cfg, raw["train"].column_names, tokenizer)
-    workers = data_cfg["preprocessing_num_workers"]
+    workers = data_cfg.preprocessing_num_workers
 
     tokenized = raw.map(tokenize, batched=True, num_proc=workers, remove_columns=raw["train"].column_names,
                         desc="Tokenizing", load_from_cache_file=False)
@@ -259,33 +260,33 @@ def held_out_rows(rows: int, percent: float) -> int:
     return instruction.to
 
 
-def _tokenizer_for(data_cfg: dict, columns: list[str], tokenizer):
+def _tokenizer_for(data_cfg: DataConfig, columns: list[str], tokenizer):
     """The batch function for datasets.map: a text column as it is, or records through a template."""
     from harness.train.templates import check_columns, tokenize_records
 
-    template = data_cfg.get("template", "none")
+    template = data_cfg.template
     if template != "none":
         check_columns(template, columns)
-        response_only = bool(data_cfg.get("train_on_response_only"))
+        response_only = bool(data_cfg.train_on_response_only)
         return lambda batch: tokenize_records(batch, tokenizer, response_only)
-    if data_cfg.get("train_on_response_only"):
+    if data_cfg.train_on_response_only:
         raise UserError("data.train_on_response_only=true needs instruction records: set data.template=alpaca")
-    column = data_cfg["text_column"] or ("text" if "text" in columns else columns[0])  # null: HF run_clm.py's rule
+    column = data_cfg.text_column or ("text" if "text" in columns else columns[0])  # null: HF run_clm.py's rule
     if column not in columns:
         raise UserError(f"train file has no column {column!r} (columns: {', '.join(columns)})")
     return lambda batch: tokenizer(batch[column], verbose=False)
 
 
-def load_raw(data_cfg, files: list[DataFile]):
+def load_raw(data_cfg: DataConfig, files: list[DataFile]):
     """A DatasetDict with train and, when there is one, validation rows of raw text."""
     from datasets import DatasetDict, load_dataset
 
     by_role = {f.role: f for f in files}
     builder = TEXT_SUFFIXES[Path(by_role["train"].path).suffix.lower()]
-    if builder == "text" and data_cfg.get("template", "none") != "none":
-        raise UserError(f"data.template={data_cfg['template']} reads records: give a .json, .jsonl or .csv train "
+    if builder == "text" and data_cfg.template != "none":
+        raise UserError(f"data.template={data_cfg.template} reads records: give a .json, .jsonl or .csv train "
                         f"file with instruction/input/output fields, not {Path(by_role['train'].path).name}")
-    kwargs = {"keep_linebreaks": data_cfg["keep_linebreaks"]} if builder == "text" else {}
+    kwargs = {"keep_linebreaks": data_cfg.keep_linebreaks} if builder == "text" else {}
     data_files = {"train": by_role["train"].path}
     if "validation" in by_role:
         data_files["validation"] = by_role["validation"].path
@@ -293,7 +294,7 @@ def load_raw(data_cfg, files: list[DataFile]):
     if "validation" in raw:
         return raw
     rows = len(raw["train"])
-    held_out = held_out_rows(rows, data_cfg["validation_split_percentage"])
+    held_out = held_out_rows(rows, data_cfg.validation_split_percentage)
     if held_out == 0:
         return DatasetDict(train=raw["train"])
     # The first rows are held out, as run_clm's `train[:N%]` split does.

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.train.config import PeftConfig, RunConfig
 
 ADAPTER_CONFIG = "adapter_config.json"
 MERGED_DIR = "merged"
@@ -76,19 +77,20 @@ def _module_names(model) -> list[str]:
     return [name for name, _ in model.named_modules()]
 
 
-def lora_config(model, peft_cfg: dict):
+def lora_config(model, peft_cfg: PeftConfig):
     from peft import LoraConfig, TaskType
 
-    return LoraConfig(task_type=TaskType.CAUSAL_LM, r=peft_cfg["r"], lora_alpha=peft_cfg["alpha"],
-                      lora_dropout=peft_cfg["dropout"], target_modules=target_modules(model, peft_cfg["target_modules"]),
-                      bias=peft_cfg.get("bias", "none"), modules_to_save=peft_cfg.get("modules_to_save"),
+    to_save = list(peft_cfg.modules_to_save) if peft_cfg.modules_to_save is not None else None
+    return LoraConfig(task_type=TaskType.CAUSAL_LM, r=peft_cfg.r, lora_alpha=peft_cfg.alpha,
+                      lora_dropout=peft_cfg.dropout, target_modules=target_modules(model, peft_cfg.target_modules),
+                      bias=peft_cfg.bias, modules_to_save=to_save,
                       fan_in_fan_out=getattr(model.config, "model_type", None) == "gpt2")  # GPT-2's Conv1D stores W^T
 
 
-def attach(model, cfg: dict, source, output_dir, warnings: list):
+def attach(model, cfg: RunConfig, source, output_dir, warnings: list):
     """(model, info for the log): the parent's adapter continued or merged, then a new LoRA if asked for."""
-    peft_cfg, merge = cfg["peft"], bool(cfg.get("merge"))
-    info = {"peft_method": peft_cfg["method"]}
+    peft_cfg, merge = cfg.peft, bool(cfg.merge)
+    info = {"peft_method": peft_cfg.method}
     if is_adapter_dir(source):
         model = _load_adapter(model, source, trainable=not merge)
         if not merge:
@@ -97,12 +99,12 @@ def attach(model, cfg: dict, source, output_dir, warnings: list):
         model = model.merge_and_unload()
         model.requires_grad_(True)  # peft froze the base; from here it is an ordinary model again
         info["merged_from"] = str(source)
-        if peft_cfg["method"] == "lora":
+        if peft_cfg.method == "lora":
             _save_base(model, Path(output_dir) / BASE_DIR)
     elif merge:
         raise UserError(f"merge=true, but init_from's weights {source} are full weights, not a LoRA adapter: "
                         "drop merge=true")
-    if peft_cfg["method"] != "lora":
+    if peft_cfg.method != "lora":
         return model, info
     if source is None:
         raise UserError("peft=lora adapts pretrained weights, and this model is trained from scratch: "
@@ -124,11 +126,11 @@ def _load_adapter(model, source, trainable: bool):
         raise UserError(f"cannot load the LoRA adapter in {source}: {str(exc).strip().splitlines()[0]}") from exc
 
 
-def _warn_ignored(model, peft_cfg: dict, source, warnings: list) -> None:
-    if peft_cfg["method"] != "lora":
+def _warn_ignored(model, peft_cfg: PeftConfig, source, warnings: list) -> None:
+    if peft_cfg.method != "lora":
         return
     current = describe(model)
-    asked = {"lora_r": peft_cfg["r"], "lora_alpha": peft_cfg["alpha"]}
+    asked = {"lora_r": peft_cfg.r, "lora_alpha": peft_cfg.alpha}
     if any(current[k] != v for k, v in asked.items()):
         warnings.append(f"init_from={source} continues its adapter (r={current['lora_r']}, "
                         f"alpha={current['lora_alpha']}); peft.r/peft.alpha are ignored: add merge=true to start "
@@ -162,12 +164,12 @@ def is_peft(model) -> bool:
     return hasattr(model, "peft_config") and hasattr(model, "merge_and_unload")
 
 
-def save_merged(trainer, cfg: dict, output_dir) -> Path | None:
+def save_merged(trainer, cfg: RunConfig, output_dir) -> Path | None:
     """With peft.save_merged=true: full weights (adapter folded in) next to the adapter, in merged/."""
     from harness.train import checkpoints, distributed
 
     model = trainer.model
-    if not (is_peft(model) and cfg["peft"].get("save_merged")) or not distributed.is_main():
+    if not (is_peft(model) and cfg.peft.save_merged) or not distributed.is_main():
         return None
     target = Path(output_dir) / MERGED_DIR
     merged = model.merge_and_unload()  # last use of the model in this run

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from harness.errors import UserError
 from harness.train import distributed, lora
+from harness.train.config import RunConfig
 
 MB = 2**20
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
@@ -43,7 +44,7 @@ def print_plan(plan) -> dict:
     return estimate
 
 
-def estimate_memory(cfg: dict, source) -> dict:
+def estimate_memory(cfg: RunConfig, source) -> dict:
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -64,51 +65,51 @@ def estimate_memory(cfg: dict, source) -> dict:
     return {"parts": parts, "total": sum(parts.values()), "inputs": inputs}
 
 
-def model_config(cfg: dict, source):
+def model_config(cfg: RunConfig, source):
     """The model's config, read without its weights: from the source (an adapter's base), or fresh."""
     from transformers import AutoConfig
 
     from harness.train.modeling import _apply_overrides, load_pretrained
 
-    model_cfg = cfg["model"]
-    overrides = dict(model_cfg["config_overrides"] or {})
+    model_cfg = cfg.model
+    overrides = dict(model_cfg.config_overrides or {})
     if source:
         config = load_pretrained(AutoConfig, lora.base_source(source), model_cfg, "model config")
-    elif model_cfg["model_type"]:
+    elif model_cfg.model_type:
         try:
-            config = AutoConfig.for_model(model_cfg["model_type"])
+            config = AutoConfig.for_model(model_cfg.model_type)
         except ValueError as exc:
-            raise UserError(f"model.model_type={model_cfg['model_type']!r} is not a known architecture") from exc
+            raise UserError(f"model.model_type={model_cfg.model_type!r} is not a known architecture") from exc
         # From scratch the tokenizer is trained later; its size is at most tokenizer_vocab_size.
-        overrides = {"vocab_size": model_cfg["tokenizer_vocab_size"] or config.vocab_size, **overrides}
+        overrides = {"vocab_size": model_cfg.tokenizer_vocab_size or config.vocab_size, **overrides}
     else:
         raise UserError("model.name_or_path and model.model_type are both null: name a model or an architecture")
     _apply_overrides(config, overrides)
     return config
 
 
-def _with_lora(model, cfg: dict, source):
+def _with_lora(model, cfg: RunConfig, source):
     from peft import LoraConfig, get_peft_model
 
-    continuing = lora.is_adapter_dir(source) and not cfg.get("merge")
+    continuing = lora.is_adapter_dir(source) and not cfg.merge
     if continuing:
         return get_peft_model(model, LoraConfig.from_pretrained(str(Path(source).expanduser())))
-    if cfg["peft"]["method"] == "lora":
+    if cfg.peft.method == "lora":
         if source is None:
             raise UserError("peft=lora adapts pretrained weights, and this model is trained from scratch: "
                             "set model.name_or_path or init_from=<a version>")
-        return get_peft_model(model, lora.lora_config(model, cfg["peft"]))
+        return get_peft_model(model, lora.lora_config(model, cfg.peft))
     return model
 
 
-def _inputs(cfg: dict, config, model) -> dict:
-    train = cfg["train"]
+def _inputs(cfg: RunConfig, config, model) -> dict:
+    train = cfg.train
     amp = bool(train.get("fp16") or train.get("bf16"))
-    dtype = "float32" if amp or cfg["model"]["dtype"] == "auto" else cfg["model"]["dtype"]
+    dtype = "float32" if amp or cfg.model.dtype == "auto" else cfg.model.dtype
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     limit = getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None) or 1024
-    block = cfg["data"]["block_size"] or min(1024, limit)
+    block = cfg.data.block_size or min(1024, limit)
     attention = getattr(config, "_attn_implementation", None) or "sdpa"
     return {
         "trainable_params": trainable, "total_params": total, "is_lora": lora.is_peft(model),

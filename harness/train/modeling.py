@@ -8,6 +8,7 @@ from pathlib import Path
 
 from harness.errors import UserError
 from harness.train import hub
+from harness.train.config import ModelConfig
 
 SPECIAL = "<|endoftext|>"
 DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
@@ -20,15 +21,15 @@ def tokenizer_identity(tokenizer, name: str) -> str:
     return f"{name}@sha256:{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
-def load_tokenizer(model_cfg: dict, source: str | None, train_files: list[str], cache_dir):
+def load_tokenizer(model_cfg: ModelConfig, source: str | None, train_files: list[str], cache_dir):
     """(tokenizer, name): model_cfg.tokenizer_name, else the source model's, else one trained on the data."""
     from transformers import AutoTokenizer
 
-    name = model_cfg["tokenizer_name"] or source
+    name = model_cfg.tokenizer_name or source
     if name:
         tokenizer = load_pretrained(AutoTokenizer, name, model_cfg, "tokenizer")
     else:
-        name, tokenizer = train_tokenizer(train_files, model_cfg["tokenizer_vocab_size"], cache_dir)
+        name, tokenizer = train_tokenizer(train_files, model_cfg.tokenizer_vocab_size, cache_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer, name
@@ -63,23 +64,23 @@ def _train_bpe(files, vocab_size, target: Path) -> None:
     os.replace(partial, target)
 
 
-def build_model(model_cfg: dict, source: str | None, tokenizer, train_dtype: str):
+def build_model(model_cfg: ModelConfig, source: str | None, tokenizer, train_dtype: str):
     """A pretrained model from `source`, or a fresh one of model_type; config_overrides apply to both."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    overrides = dict(model_cfg["config_overrides"] or {})
+    overrides = dict(model_cfg.config_overrides or {})
     if source:
         config = load_pretrained(AutoConfig, source, model_cfg, "model config")
         _apply_overrides(config, overrides)
         _align(config, tokenizer)
         return _aligned(load_pretrained(AutoModelForCausalLM, source, model_cfg, "model", config=config,
                                         dtype=train_dtype))
-    if not model_cfg["model_type"]:
+    if not model_cfg.model_type:
         raise UserError("model.name_or_path and model.model_type are both null: name a model or an architecture")
     try:
-        config = AutoConfig.for_model(model_cfg["model_type"])
+        config = AutoConfig.for_model(model_cfg.model_type)
     except ValueError as exc:
-        raise UserError(f"model.model_type={model_cfg['model_type']!r} is not a known architecture") from exc
+        raise UserError(f"model.model_type={model_cfg.model_type!r} is not a known architecture") from exc
     import torch
 
     try:
@@ -89,7 +90,7 @@ def build_model(model_cfg: dict, source: str | None, tokenizer, train_dtype: str
         return _aligned(AutoModelForCausalLM.from_config(config, dtype=getattr(torch, train_dtype)))
     except (ValueError, TypeError, RuntimeError) as exc:  # the architecture's own checks, in its words
         detail = " ".join(str(exc).split())[:300]
-        raise UserError(f"model.config_overrides do not make a valid {model_cfg['model_type']} model: {detail}") from None
+        raise UserError(f"model.config_overrides do not make a valid {model_cfg.model_type} model: {detail}") from None
 
 
 def _align(config, tokenizer) -> None:
@@ -120,16 +121,16 @@ def _apply_overrides(config, overrides: dict) -> None:
             raise UserError(f"model.config_overrides.{key}={value!r} is not valid: {detail}") from None
 
 
-def load_pretrained(cls, source: str, model_cfg: dict, what: str, **kwargs):
+def load_pretrained(cls, source: str, model_cfg: ModelConfig, what: str, **kwargs):
     """Load from a local directory or the HF cache; a missing model is one clear error, not a retry storm."""
     local_dir = Path(source).expanduser()
     is_local = local_dir.exists()
     if (is_local or source.startswith((".", "/", "~"))) and not local_dir.is_dir():
         raise UserError(f"{what} path {source} does not exist (or is not a directory)")
-    common = {"revision": model_cfg["revision"], "trust_remote_code": model_cfg["trust_remote_code"], **kwargs}
+    common = {"revision": model_cfg.revision, "trust_remote_code": model_cfg.trust_remote_code, **kwargs}
     offline = None
     if not is_local:  # decided before the cache is tried: offline mode keeps transformers off the network there
-        if model_cfg["local_files_only"]:
+        if model_cfg.local_files_only:
             hub.go_offline()
         else:
             offline = hub.settle()
@@ -138,7 +139,7 @@ def load_pretrained(cls, source: str, model_cfg: dict, what: str, **kwargs):
     except (OSError, ValueError) as cached_error:
         if is_local:
             raise UserError(f"cannot load {what} from {source}: {_first_line(cached_error)}") from cached_error
-        if model_cfg["local_files_only"]:
+        if model_cfg.local_files_only:
             raise UserError(_not_found(source, what) + "; model.local_files_only=false downloads it"
                             ) from cached_error
         if offline:

@@ -8,17 +8,17 @@ import os
 import signal
 import socket
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from harness import versions
 from harness.errors import UserError, raise_interrupted
 from harness.runlog.reader import read_log
 from harness.runlog.writer import RunLog, now_iso
 from harness.train import checkpoints, distributed, lora
-from harness.train.config import validate
+from harness.train.config import RunConfig
 from harness.train.corpus import default_corpus
 from harness.train.data import changed_files, check_same_kind, check_text_file, prepare
 
@@ -38,30 +38,11 @@ class Job:
     sweep_fields: dict = field(default_factory=dict)  # sweep_dir, sweep_objective (harness/train/sweep.py)
 
 
-@dataclass(frozen=True)
-class Request:
-    """The top-level keys that name versions, typed once: as the user typed them (Hydra reads 3.10 as 3.1)."""
-
-    version: str | None = None
-    init_from: str | None = None
-    resume: str | None = None  # a version, or "true": continue `version`
-
-    @classmethod
-    def of(cls, container: dict, job: Job) -> "Request":
-        def text(key: str) -> str | None:
-            value = job.raw.get(key, container.get(key))
-            if value in (None, False, "false", "null"):
-                return None
-            return "true" if value is True else str(value)
-
-        return cls(version=text("version"), init_from=text("init_from"), resume=text("resume"))
-
-
 @dataclass
 class Plan:
     """Everything decided before any weights are loaded."""
 
-    cfg: dict
+    cfg: RunConfig  # on resume=<version>, the config its log recorded
     version: str | None
     log_path: Path | None = None
     output_dir: Path | None = None
@@ -78,9 +59,8 @@ class Plan:
 
 def train(cfg: DictConfig, job: Job | None = None) -> dict:
     job = job or Job()
-    validate(cfg)
     plan = resolve(cfg, job)
-    if plan.cfg["plan"]:
+    if plan.cfg.plan:
         from harness.train.memplan import print_plan
 
         if plan.log is not None:
@@ -98,27 +78,26 @@ def train(cfg: DictConfig, job: Job | None = None) -> dict:
 # ----- resolve: read what the command names, check it exists, load nothing heavy -----
 
 def resolve(cfg: DictConfig, job: Job) -> Plan:
-    container = OmegaConf.to_container(cfg, resolve=True)
-    request = Request.of(container, job)
-    if request.resume is not None:
+    run = RunConfig.from_cfg(cfg, job.raw)  # every problem in the config reported at once, before anything else
+    if run.request.resume is not None:
         held: list[RunLog] = []
         try:
-            return _resolve_resume(container, job, request, held)
+            return _resolve_resume(run, job, held)
         except BaseException:
             for log in held:
                 log.close()
             raise
-    plan = Plan(cfg=container, version=_version_for(job, request))
-    if request.init_from is not None:
-        _resolve_init(plan, request.init_from)
+    plan = Plan(cfg=run, version=_version_for(job, run))
+    if run.request.init_from is not None:
+        _resolve_init(plan, run.request.init_from)
     else:
-        plan.model_source = container["model"]["name_or_path"]
-    plan.files = data_files(container)
+        plan.model_source = run.model.name_or_path
+    plan.files = data_files(run)
     return plan
 
 
-def _version_for(job: Job, request: Request) -> str | None:
-    version = request.version
+def _version_for(job: Job, run: RunConfig) -> str | None:
+    version = run.request.version
     if version is None:
         return None
     version = versions.check_name(version)
@@ -127,11 +106,11 @@ def _version_for(job: Job, request: Request) -> str | None:
     return version
 
 
-def _resume_target(container: dict, job: Job, request: Request) -> tuple[str, Path]:
+def _resume_target(run: RunConfig, job: Job) -> tuple[str, Path]:
     """(version, its log) that `resume=` names; the command line may add nothing but allow_changed_data."""
-    resume = request.resume
+    resume = run.request.resume
     if resume == "true":
-        resume = request.version
+        resume = run.request.version
         if resume is None:
             raise UserError("resume=true needs version=<the version to continue>")
     else:
@@ -140,14 +119,14 @@ def _resume_target(container: dict, job: Job, request: Request) -> tuple[str, Pa
             raise UserError(f"resume={resume} continues with the config recorded in its log; "
                             f"drop the other overrides ({' '.join(extra)})")
     version = versions.check_name(resume)
-    path = versions.log_path(container["paths"]["logs_dir"], version)
+    path = versions.log_path(run.paths.logs_dir, version)
     if not path.is_file():
         raise UserError(f"cannot resume {version}: there is no log {path}")
     return version, path
 
 
-def _resolve_resume(container: dict, job: Job, request: Request, held: list) -> Plan:
-    version, path = _resume_target(container, job, request)
+def _resolve_resume(run: RunConfig, job: Job, held: list) -> Plan:
+    version, path = _resume_target(run, job)
     # The lock comes first and stays until this process ends: a second resume of the same version,
     # however close behind, finds it taken before either has decided anything.
     if distributed.is_main():
@@ -159,7 +138,7 @@ def _resolve_resume(container: dict, job: Job, request: Request, held: list) -> 
     recorded = log.sections.get("config")
     if not recorded or "output_dir" not in log.fields:
         raise UserError(f"cannot resume {version}: its log {path} has no recorded config or output_dir")
-    cfg = recorded if request.resume != "true" else container
+    cfg = RunConfig.from_record(recorded) if run.request.resume != "true" else run
     output_dir = Path(log.fields["output_dir"])
     checkpoint = checkpoints.newest_complete(output_dir)
     if checkpoint is None:
@@ -168,10 +147,10 @@ def _resolve_resume(container: dict, job: Job, request: Request, held: list) -> 
     plan = Plan(cfg=cfg, version=version, log_path=path, output_dir=output_dir, resume_checkpoint=checkpoint,
                 parent=log.parent, log=held[0] if held else None,
                 recorded_tokenizer=(log.sections.get("data") or {}).get("tokenizer"))
-    plan.allow_changed_data = container.get("allow_changed_data") is True
+    plan.allow_changed_data = run.allow_changed_data is True
     _check_same_data(plan, log)
-    plan.model_source = (log.sections.get("model") or {}).get("init_weights") or cfg["model"]["name_or_path"]
-    plan.parent_epochs = _parent_epochs(container["paths"]["logs_dir"], plan.parent)
+    plan.model_source = (log.sections.get("model") or {}).get("init_weights") or cfg.model.name_or_path
+    plan.parent_epochs = _parent_epochs(run.paths.logs_dir, plan.parent)
     plan.files = data_files(cfg)
     return plan
 
@@ -198,7 +177,7 @@ def _lock_for_resume(version: str, path: Path) -> RunLog:
 
 
 def _resolve_init(plan: Plan, init_from: str) -> None:
-    logs_dir = plan.cfg["paths"]["logs_dir"]
+    logs_dir = plan.cfg.paths.logs_dir
     store = versions.LogStore(logs_dir)
     if store.link(init_from).kind == versions.VERSION:
         log = store.log(init_from)
@@ -237,16 +216,16 @@ def _parent_epochs(logs_dir, parent: str | None) -> float:
     return _cumulative_epochs(store.log(parent))
 
 
-def data_files(cfg: dict) -> list:
-    data = cfg["data"]
-    if data.get("dataset_name"):
+def data_files(cfg: RunConfig) -> list:
+    data = cfg.data
+    if data.dataset_name:
         from harness.train.data import dataset_files
 
-        return dataset_files(data, cfg["paths"]["cache_dir"])
-    train_file = data["train_file"] or default_corpus(cfg["paths"]["cache_dir"])
+        return dataset_files(data, cfg.paths.cache_dir)
+    train_file = data.train_file or default_corpus(cfg.paths.cache_dir)
     files = [check_text_file(train_file, "train")]
-    if data["validation_file"]:
-        files.append(check_text_file(data["validation_file"], "validation"))
+    if data.validation_file:
+        files.append(check_text_file(data.validation_file, "validation"))
     check_same_kind(files)
     return files
 
@@ -273,8 +252,8 @@ def claim_and_setup(plan: Plan, job: Job) -> Session:
     for warning in plan.warnings:
         _warn(session.warnings, warning)
     if fresh:
-        plan.version, plan.log_path = distributed.claim(cfg["paths"]["logs_dir"], plan.version)
-        plan.output_dir = Path(cfg["paths"]["output_root"]) / plan.version
+        plan.version, plan.log_path = distributed.claim(cfg.paths.logs_dir, plan.version)
+        plan.output_dir = Path(cfg.paths.output_root) / plan.version
     try:
         if fresh and distributed.is_main():
             session.log = RunLog.create(plan.log_path)  # locked from the claim until the process ends
@@ -301,21 +280,21 @@ def _setup(session: Session) -> None:
     from harness.train.modeling import build_model, count_parameters, load_tokenizer, tokenizer_identity
 
     plan, cfg = session.plan, session.plan.cfg
-    quiet_libraries(bool(cfg.get("verbose")))
-    train_cfg = dict(cfg["train"])
+    quiet_libraries(bool(cfg.verbose))
+    train_cfg = dict(cfg.train)  # this run's copy: precision and eval_strategy may change below
     session.precision, precision_warnings = resolve_precision(train_cfg)
     for warning in precision_warnings:
         _warn(session.warnings, warning)
     train_paths = [f.path for f in plan.files if f.role == "train"]
-    tokenizer, tokenizer_name = load_tokenizer(cfg["model"], plan.model_source, train_paths, cfg["paths"]["cache_dir"])
+    tokenizer, tokenizer_name = load_tokenizer(cfg.model, plan.model_source, train_paths, cfg.paths.cache_dir)
     session.tokenizer_id = tokenizer_identity(tokenizer, tokenizer_name)
     _check_same_tokenizer(session)
     set_seed(train_cfg["seed"])
-    model = build_model(cfg["model"], lora.base_source(plan.model_source), tokenizer,
+    model = build_model(cfg.model, lora.base_source(plan.model_source), tokenizer,
                         "float32" if _trains_amp(train_cfg) else _dtype(cfg))
     model, peft_info = lora.attach(model, cfg, plan.model_source, plan.output_dir, session.warnings)
-    data_cfg = {**cfg["data"], "block_size": _block_size(cfg["data"]["block_size"], model, tokenizer, session.warnings)}
-    session.data = prepare(data_cfg, plan.files, tokenizer, session.tokenizer_id, cfg["paths"]["cache_dir"])
+    data_cfg = replace(cfg.data, block_size=_block_size(cfg.data.block_size, model, tokenizer, session.warnings))
+    session.data = prepare(data_cfg, plan.files, tokenizer, session.tokenizer_id, cfg.paths.cache_dir)
     session.model_info = {**count_parameters(model), "init_from": plan.parent, "init_weights": plan.model_source,
                           **peft_info}
     session.trainer = _build_trainer(session, model, tokenizer, train_cfg)
@@ -342,9 +321,9 @@ def _trains_amp(train_cfg: dict) -> bool:
     return bool(train_cfg.get("fp16") or train_cfg.get("bf16"))
 
 
-def _dtype(cfg: dict) -> str:
+def _dtype(cfg: RunConfig) -> str:
     # Training keeps fp32 master weights; "auto" means fp32 here, never the checkpoint's fp16.
-    dtype = cfg["model"]["dtype"]
+    dtype = cfg.model.dtype
     return "float32" if dtype == "auto" else dtype
 
 
@@ -381,7 +360,7 @@ def _build_trainer(session: Session, model, tokenizer, train_cfg: dict):
         callbacks=[checkpoint_callback],
     )
     checkpoint_callback.trainer = trainer
-    console.install(trainer, session.plan.version, data.block_size, bool(session.plan.cfg.get("verbose")))
+    console.install(trainer, session.plan.version, data.block_size, bool(session.plan.cfg.verbose))
     return trainer
 
 
@@ -413,14 +392,14 @@ def _write_header(session: Session, fresh: bool) -> None:
     if fresh:
         log.fields({"version": plan.version, "parent": plan.parent, "started": now_iso(), "status": "running",
                     "host": socket.gethostname(), "pid": os.getpid()})
-        log.field("note", plan.cfg["note"])
+        log.field("note", plan.cfg.note)
         log.field("command", job.command)
         if job.sweep_command:
             log.field("sweep", job.sweep_command)
         if job.hf_command:
             log.field("hf_command", job.hf_command)
         log.fields(job.sweep_fields)
-        log.fields({"output_dir": plan.output_dir, "seed": plan.cfg["train"]["seed"]})
+        log.fields({"output_dir": plan.output_dir, "seed": plan.cfg.train["seed"]})
     else:
         log.field("resumed", f"{now_iso()} from {plan.resume_checkpoint}")
         log.fields({"host": socket.gethostname(), "pid": os.getpid()})
@@ -429,7 +408,7 @@ def _write_header(session: Session, fresh: bool) -> None:
     for warning in session.warnings:
         log.field("warning", warning)
     if fresh:
-        log.section("config", plan.cfg)
+        log.section("config", plan.cfg.to_dict())
     log.section("environment", describe(session.precision, session.trainer.args.world_size))
     log.section("data", {**session.data.record(session.tokenizer_id), "from_cache": session.data.from_cache})
     log.section("model", session.model_info)
@@ -453,7 +432,7 @@ def fit(session: Session) -> dict:
     train_metrics["train_samples"] = len(session.data.train)
     eval_metrics = {}
     # train.do_eval=false: HF's script evaluates only with --do_eval (see harness.train.hf_flags).
-    if session.data.eval is not None and plan.cfg["train"].get("do_eval") is not False:
+    if session.data.eval is not None and plan.cfg.train.get("do_eval") is not False:
         eval_metrics = _final_evaluation(trainer)
         eval_metrics["eval_samples"] = len(session.data.eval)
         eval_metrics["perplexity"] = perplexity(eval_metrics["eval_loss"])
@@ -490,10 +469,10 @@ def finish(session: Session, metrics: dict) -> None:
     epochs = float(metrics["train"].get("epoch", 0.0))
     summary = {**peak_memory(), "epochs": epochs, "parent_epochs": plan.parent_epochs,
                "cumulative_epochs": round(plan.parent_epochs + epochs, 6), "weights": str(plan.output_dir)}
-    if (plan.cfg.get("eval") or {}).get("prompts"):
+    if plan.cfg.eval.prompts:
         from harness.train.sampling import record_samples
 
-        record_samples(trainer, log, plan.cfg["eval"], plan.version)
+        record_samples(trainer, log, plan.cfg.eval, plan.version)
     log.section("summary", summary)
     log.field("ended", now_iso())
     log.status("finished")

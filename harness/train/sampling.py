@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields
 
 from harness.errors import UserError
 from harness.markup import markdown_text
+from harness.train.config import EvalConfig
 from harness.train.templates import TEMPLATES, apply_template
 
 # YAML folds these into spaces when it reads a log back, so a sample would not survive its own log.
@@ -118,11 +119,11 @@ def generate_samples(model, tokenizer, prompts: list[str], sampling: Sampling) -
 
 # ----- samples at the end of a run -----
 
-def record_samples(trainer, log, eval_cfg: dict, version: str) -> None:
+def record_samples(trainer, log, eval_cfg: EvalConfig, version: str) -> None:
     """End of a run: sample eval.prompts from the trained model, print them, and log them."""
-    sampling = Sampling.from_cfg(eval_cfg)
+    sampling = Sampling.from_cfg(eval_cfg.to_dict())
     try:
-        samples = generate_samples(trainer.model, trainer.processing_class, list(eval_cfg["prompts"]), sampling)
+        samples = generate_samples(trainer.model, trainer.processing_class, list(eval_cfg.prompts), sampling)
     except Exception as exc:  # the weights are saved and the run succeeded: a failed sample must not say otherwise
         message = f"eval.prompts: sampling failed: {type(exc).__name__}: {exc}".splitlines()[0]
         print(f"warning: {message}", file=sys.stderr)
