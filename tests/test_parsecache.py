@@ -91,3 +91,21 @@ def test_nan_losses_and_big_integers_come_back_from_the_cache_exactly(tmp_path):
     run = again[0][0]
     assert math.isnan(run["eval_metrics"]["eval_loss"]) and run["train_metrics"]["train_samples"] == 123456789012345678901234567890
     assert repr(again) == repr(fresh)
+
+
+def test_a_table_over_cached_runs_leaves_their_bulky_fields_encoded(inputs, tmp_path):
+    from harness.compare.codec import DEFERRED
+    from harness.compare.formats import render
+    from harness.compare.records import ENCODED
+    from harness.compare.review import review
+    from harness.compare.table import build_table
+
+    cache = ParseCache(tmp_path / "c.sqlite3")
+    _load(inputs, cache)
+    cache.close()
+    runs, warnings = logparse.load_runs([str(inputs)], now=2e9, cache=ParseCache(tmp_path / "c.sqlite3"))
+    table = build_table(runs, parse_warnings=warnings)
+    review(table.runs)
+    render(table, "markdown")
+    assert all(ENCODED in vars(run) and not set(DEFERRED) & set(vars(run)) for run in runs)
+    assert runs[0].config == _load(inputs, None)[0][0]["config"] and ENCODED not in vars(runs[0])

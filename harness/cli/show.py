@@ -74,14 +74,12 @@ def weights_info(run, logs_dir: str | None) -> dict[str, Any] | None:
 
 def describe(run, inputs: lookup.Inputs) -> dict[str, Any]:
     """Everything `show` prints, as plain data (the json format is exactly this)."""
-    from harness.compare.review import collapse, same_eval_file, stale
+    from harness.compare import remarks as checks
+    from harness.compare.review import stale
 
     ancestors = lookup.ancestors(run, inputs.runs)
-    remarks = []
-    shared = same_eval_file(run)
-    if shared:
-        remarks.append(f"evaluation file is the training file ({shared}); its eval metrics are not held-out")
-    remarks += [r for r in (collapse(run), stale(run)) if r]
+    remarks = [text for rank, text in sorted(checks.of(run)) if rank != checks.NO_STEPS]  # that one: a warning
+    remarks += [r for r in (stale(run),) if r]
     sources = {run.source, *(m.rsplit(":", 1)[0] for m in run.merged_from)}
     parse_warnings = [str(w) for w in inputs.warnings if w.path in sources]
     return {

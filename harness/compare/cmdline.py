@@ -128,10 +128,12 @@ def canonical(options: dict[str, Any]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     aliased: dict[str, Any] = {}
+    flags = False  # a fp16/bf16/precision key among the options: precision_of decides
     for key, value in options.items():
+        last = key.rpartition(".")[2]
+        flags = flags or last in _PRECISION_KEYS
         if value is None or isinstance(value, (dict, list)):
             continue
-        last = key.rpartition(".")[2]
         name = _CANONICAL.get(last)
         if name is not None:
             out.setdefault(name, value)
@@ -141,7 +143,10 @@ def canonical(options: dict[str, Any]) -> dict[str, Any]:
             out.setdefault("model", value)
     for name, value in aliased.items():
         out.setdefault(name, value)
-    precision = precision_of(options)
+    precision = precision_of(options) if flags else None
     if precision:
         out["precision"] = precision
     return out
+
+
+_PRECISION_KEYS = frozenset(("fp16", "bf16", "precision"))

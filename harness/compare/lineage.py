@@ -69,11 +69,13 @@ _STOPPED = ("crashed", "interrupted", "stale")
 
 
 def fill_epochs(runs: list[Run]) -> None:
-    """`epochs` (this run) and `cumulative_epochs` (summed up the parent chain) for every run."""
+    """`epochs` (this run) and `cumulative_epochs` (summed up the parent chain) for every run.
+
+    `epochs` holds the final epoch its file states (load.derive: final_epoch), or None; a run that did not
+    stop early is taken to have done its planned epochs."""
     by_version: dict[str, Run] = {}
     for run in sorted(runs, key=lambda r: (version_key(r.version), r.source, r.line)):
         by_version.setdefault(run.version, run)
-        run.epochs = final_epoch(run)
         if run.epochs is None and run.status not in _STOPPED:  # a crash did not get to its planned epochs
             run.epochs = finite_number(run.hyperparameters.get("num_train_epochs"))
     memo: dict[int, float | None] = {}

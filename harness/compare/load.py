@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from harness.compare import cmdline, lineage, metric_kinds, pool, readers
+from harness.compare import cmdline, lineage, metric_kinds, pool, readers, remarks
 from harness.compare.records import (
     JUPYTER,
     NOTEBOOK,
@@ -261,6 +261,8 @@ def derive(run: Run) -> None:
                 run.eval_metrics["perplexity"] = math.exp(loss)
             except OverflowError:
                 run.eval_metrics["perplexity"] = math.inf
+    run.epochs = lineage.final_epoch(run)
+    remarks.of(run)  # kept with the run: a warm table does not check again
 
 
 def _writer_gone(run: Run) -> bool:
@@ -399,3 +401,5 @@ def _absorb(home: Run, other: Run) -> None:
     home.status = home.status or other.status
     if not home.history:
         home.history = other.history
+    home.epochs = home.epochs if home.epochs is not None else other.epochs
+    home.remarks = remarks.of(home) + [remark for remark in remarks.of(other) if remark not in remarks.of(home)]

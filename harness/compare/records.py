@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.runlog.trainer_text import json_loads
+
 _CHUNK_RE = re.compile(r"\d+|[^\d.]+")
 
 # Where a Run came from.
@@ -36,6 +38,9 @@ class ParseWarning:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"
+
+
+ENCODED = "_encoded"  # the instance attribute holding a cached run's still-encoded fields
 
 
 @dataclass
@@ -76,6 +81,16 @@ class Run:
     merged_from: list[str] = field(default_factory=list)  # other sources that agreed with this one
     epochs: float | None = None  # this run's epochs: final `epoch` metric, else num_train_epochs
     cumulative_epochs: float | None = None  # along the parent chain; None when a link is unknown
+    remarks: list[list] | None = None  # [rank, text]: what its own record shows wrong (remarks.py); None: unchecked
+
+    def __getattr__(self, name: str) -> Any:
+        """Only for a field not yet in the instance: the parse cache keeps a run's bulky fields (its config,
+        history, line numbers...) encoded until first used (harness/compare/codec.py); a table never reads them."""
+        encoded = self.__dict__.pop(ENCODED, None)
+        if encoded is None:
+            raise AttributeError(f"'Run' object has no attribute {name!r}")
+        self.__dict__.update(json_loads(encoded))
+        return getattr(self, name)
 
     @property
     def where(self) -> str:

@@ -2,73 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import os
 import time
-from typing import Any
 
+from harness.compare import remarks
 from harness.compare.load import close, comparable_metrics
 from harness.compare.records import RUNLOG, Run, number, version_key
 from harness.compare.table import name_some
-
-_TRAIN_ROLES = ("train",)
-_EVAL_ROLES = ("validation", "valid", "eval", "evaluation", "dev", "test")
-STUCK_LOGS = 4  # this many identical training losses in a row at the end: the loss is stuck
-
-
-
-def _files(run: Run, roles: tuple[str, ...]) -> list[dict[str, Any]]:
-    files = run.data.get("files") if isinstance(run.data, dict) else None
-    if not isinstance(files, list):
-        return []
-    return [f for f in files if isinstance(f, dict) and str(f.get("role", "")).lower() in roles]
-
-
-def same_eval_file(run: Run) -> str | None:
-    """The shared file when evaluation reads the training file (by checksum, else by path)."""
-    for train in _files(run, _TRAIN_ROLES):
-        for held in _files(run, _EVAL_ROLES):
-            if train.get("sha256") and train.get("sha256") == held.get("sha256"):
-                return str(held.get("path") or train.get("path") or train["sha256"])
-            if train.get("path") and os.path.normpath(str(train["path"])) == os.path.normpath(str(held.get("path"))):
-                return str(train["path"])
-    train_file = run.hyperparameters.get("train_file")
-    eval_file = run.hyperparameters.get("validation_file")
-    if train_file and eval_file and os.path.normpath(str(train_file)) == os.path.normpath(str(eval_file)):
-        return str(train_file)
-    return None
-
-
-def collapse(run: Run) -> str | None:
-    """Why the run looks collapsed: a one-class classifier, or a training loss stuck at a constant."""
-    metrics = run.eval_metrics
-    accuracy = number(metrics.get("eval_accuracy"))
-    if accuracy is not None and abs(accuracy - 0.5) <= 0.05:
-        precision = [v for k, v in metrics.items() if k.endswith("precision") and number(v) is not None]
-        recall = [v for k, v in metrics.items() if k.endswith("recall") and number(v) is not None]
-        if precision and recall and all(abs(v) < 1e-9 for v in precision + recall):
-            return f"eval_accuracy {accuracy:.3f} with precision and recall 0: predicts a single class"
-    tail = _last_losses(run.history, STUCK_LOGS)
-    if tail and math.isnan(tail[-1]):
-        return "training loss is nan"
-    if len(tail) == STUCK_LOGS and all(v == tail[0] for v in tail):
-        return f"training loss stuck at {tail[0]:g} for the last {STUCK_LOGS} logs"
-    loss = number(metrics.get("eval_loss"))
-    if loss is not None and math.isnan(loss):
-        return "eval_loss is nan"
-    return None
-
-
-def _last_losses(history: list[dict[str, Any]], count: int) -> list[float]:
-    """The last `count` numeric training losses, oldest first (the end of the history is all that counts)."""
-    found: list[float] = []
-    for entry in reversed(history):
-        loss = number(entry.get("loss")) if "loss" in entry else None
-        if loss is not None:
-            found.append(loss)
-            if len(found) == count:
-                break
-    return found[::-1]
 
 
 def stale(run: Run) -> str | None:
@@ -76,10 +15,6 @@ def stale(run: Run) -> str | None:
         return None
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.mtime)) if run.mtime else "long ago"
     return f"log says running but was last written {when}: crashed or killed"
-
-
-def no_steps(run: Run) -> str | None:
-    return next((w for w in run.warnings if w.startswith("trained 0 steps")), None)
 
 
 def duplicates(runs: list[Run]) -> list[tuple[str, str]]:
@@ -123,14 +58,11 @@ def review(runs: list[Run]) -> list[str]:
     """One line per remark, `<version>: <remark>`, in natural version order."""
     found: list[tuple[tuple, int, str]] = []
     for run in runs:
-        shared = same_eval_file(run)
-        if shared:
-            found.append((version_key(run.version), 0, f"{run.version}: evaluation file is the training file "
-                          f"({shared}); its eval metrics are not held-out"))
-        for rank, check in ((1, collapse), (2, stale), (2, no_steps)):
-            remark = check(run)
-            if remark:
-                found.append((version_key(run.version), rank, f"{run.version}: {remark}"))
+        for rank, remark in remarks.of(run):  # checked when the file was read, as a rule
+            found.append((version_key(run.version), rank, f"{run.version}: {remark}"))
+        remark = stale(run)
+        if remark:
+            found.append((version_key(run.version), remarks.NO_STEPS, f"{run.version}: {remark}"))
     for version, remark in duplicates(runs):
         found.append((version_key(version), 3, f"{version}: {remark}"))
     if mixed := loss_denominators(runs):

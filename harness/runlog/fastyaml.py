@@ -156,7 +156,7 @@ class _Parser:
                 key = content[:-1]
             elif key[-1] == " ":
                 key = key.rstrip(" ")
-            if not key or _is_item(content):
+            if not key or (content[0] == "-" and _is_item(content)):
                 raise _Fallback
             name = keys.get(key, _MISSING)  # the common case, inline: a table reads thousands of sections
             if name is _MISSING:

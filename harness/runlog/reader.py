@@ -87,14 +87,16 @@ class _Reader:
             elif kind == "periodic":
                 self.periodic(lineno, m.group("periodic"))
             elif kind == "body" or kind == "section":
-                name = m.group("section")
+                name, body = m.group("section", "body")
                 self.log.lines.setdefault(name, lineno)
-                self.sections.append((name, lineno, m.group("body")))
+                self.sections.append((name, lineno, body))
+                lineno += body.count("\n")
             elif kind == "block" or kind == "split":
-                split = m.group("split")
+                split, block = m.group("split", "block")
                 self.log.lines.setdefault(f"{split}_metrics", lineno)
-                self.log.metrics[split] = self.block(lineno + 1, m.group("block"))
-            lineno += m.group(0).count("\n")
+                self.log.metrics[split] = self.block(lineno + 1, block)
+                lineno += block.count("\n")
+            lineno += 1  # the construct's own line (only sections and blocks run over several)
 
     def block(self, lineno: int, text: str) -> dict[str, Any]:
         """A metrics block's `key = value` lines (a later block of the same split replaces this one)."""

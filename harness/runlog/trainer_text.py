@@ -171,6 +171,18 @@ def find_periodic(line: str) -> tuple[dict[str, Any] | None, bool]:
 
 def parse_metric_value(text: str) -> Any:
     """One value of a metrics block: `0:03:21.77` -> 201.77 (s), `1084GF` -> 1084, `512MB` -> 512, numbers."""
+    value = _METRIC_VALUES.get(text, _NOT_A_VALUE)  # blocks repeat the same few values (epochs, counts)
+    if value is _NOT_A_VALUE:
+        if len(_METRIC_VALUES) > 50_000:
+            _METRIC_VALUES.clear()
+        value = _METRIC_VALUES[text] = _metric_value(text)
+    return value
+
+
+_METRIC_VALUES: dict[str, Any] = {}
+
+
+def _metric_value(text: str) -> Any:
     text = text.strip()
     number = to_number(text)
     if number is not None:
