@@ -15,7 +15,6 @@ import json
 from harness.compare.records import ENCODED, ParseWarning, Run
 from harness.runlog.trainer_text import json_loads
 
-
 # Fields no table, lineage or review reads: kept as one JSON string inside the payload, decoded by the Run
 # itself on first use (records.Run.__getattr__). Half of a payload's objects; show, diff and plot read them.
 DEFERRED = ("config", "model", "data", "samples", "lines", "args", "commands", "errors", "resumed", "history")
