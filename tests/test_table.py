@@ -253,3 +253,21 @@ def test_table_command_does_not_import_torch(inputs):
     done = subprocess.run([sys.executable, "-c", code, str(inputs / "logs")], capture_output=True, text=True,
                           cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]), timeout=60)
     assert done.returncode == 0 and done.stderr.endswith("[]"), done.stderr
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from harness.compare.table import Column, cell_formatter, format_column  # noqa: E402
+
+_CELLS = st.one_of(st.floats(), st.integers(-10**20, 10**20), st.booleans(), st.none(), st.text(max_size=6),
+                   st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.sampled_from(["text", "lr", "epochs", "int", "metric", "delta", "seconds", "rate", "mb", "any"]),
+       st.lists(_CELLS, max_size=8))
+def test_a_column_prints_as_its_cells_do(style, values):
+    """format_column is only a faster cell_formatter: the same text for every value, nan, inf and -0.0 included."""
+    column = Column("k", "k", style)
+    assert format_column(column, values) == [cell_formatter(column)(v) for v in values]

@@ -14,7 +14,7 @@ import json
 import math
 from typing import Any, Callable
 
-from harness.compare.table import Column, Table, cell_formatter
+from harness.compare.table import Column, Table, format_column
 from harness.markup import markdown_text
 
 TEXT_FORMATS = ("markdown", "csv", "json", "latex", "html")
@@ -25,17 +25,20 @@ def render(table: Table, fmt: str) -> str:
     return _RENDERERS[fmt](table)
 
 
+_PLAIN_TYPES = frozenset((float, int, bool, type(None)))  # printed as digits, true/false, or nothing
+
+
 def _cells(table: Table, escape: Callable[[str], str] = str, bold: Callable[[str], str] = str) -> list[tuple[str, ...]]:
     """Cell texts row by row, escaped for the format (`escape`) and the best values marked (`bold`).
 
     Built a column at a time: a table of 10,000 runs has 170,000 cells. A number's text is made of digits,
-    `.`, `e`, `+`, `-`, `inf`, `nan` only, so only the other cells are escaped."""
+    `.`, `e`, `+`, `-`, `inf`, `nan` only (a bool's `true`/`false`), so only the other cells are escaped."""
     columns = []
     for column in table.columns:
         values = [row.get(column.key) for row in table.rows]
-        texts = list(map(cell_formatter(column), values))
+        texts = format_column(column, values)
         if escape is not str:
-            texts = [t if type(v) is float or type(v) is int else escape(t) for t, v in zip(texts, values)]
+            texts = [t if type(v) in _PLAIN_TYPES else escape(t) for t, v in zip(texts, values)]
         columns.append(texts)
     index = {column.key: position for position, column in enumerate(table.columns)}
     for row, key in table.best:

@@ -96,8 +96,12 @@ def _own_cumulative(run: Run) -> object:
 
 def _cumulative(run: Run, by_version: dict[str, Run], memo: dict[int, float | None]) -> float | None:
     """Walk up until a run that knows its own total, then add the epochs back down the walk."""
+    total = memo[id(run)] if id(run) in memo else _own_cumulative(run)
+    if total is not _GO_ON:  # a root, or a run that states its total: no walk
+        memo[id(run)] = total
+        return total
     pending: list[Run] = []  # runs whose total is their parent's plus their own epochs, nearest first
-    node, total = run, memo.get(id(run), _own_cumulative(run))
+    node = run
     links = versions.walk_up(run.parent, lambda v: by_version[v].parent, by_version.__contains__, start=run.version)
     while total is _GO_ON:
         pending.append(node)

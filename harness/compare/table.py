@@ -33,16 +33,29 @@ class Column:
         return self.style != "text"
 
 
-def _hp(key: str) -> Callable[[Run], Any]:
-    return lambda run: run.hyperparameters.get(key)
+class _hp:
+    """A hyper-parameter of a run; `column` reads it for all rows at once (one comprehension, no call per run)."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __call__(self, run: Run) -> Any:
+        return run.hyperparameters.get(self.key)
+
+    def column(self, runs: list[Run]) -> list[Any]:
+        key = self.key
+        return [run.hyperparameters.get(key) for run in runs]
 
 
-def _metric(key: str) -> Callable[[Run], Any]:
-    """Run.metric(key), spelled out: a table calls it for every row and metric column."""
-    def get(run: Run) -> Any:
-        metrics = run.eval_metrics
-        return metrics[key] if key in metrics else run.train_metrics.get(key)
-    return get
+class _metric(_hp):
+    """Run.metric(key), spelled out: a table asks it for every row of every metric column."""
+
+    def __call__(self, run: Run) -> Any:
+        return run.metric(self.key)
+
+    def column(self, runs: list[Run]) -> list[Any]:
+        key = self.key
+        return [run.eval_metrics[key] if key in run.eval_metrics else run.train_metrics.get(key) for run in runs]
 
 
 def _effective_batch(run: Run) -> Any:
@@ -269,7 +282,7 @@ def sort_rows(pairs: list[tuple[Run, dict]], order: list[tuple[str, bool]]) -> l
 
 def _rows(runs: list[Run], getters: dict[str, Callable[[Run], Any]]) -> list[dict[str, Any]]:
     """One dict of cell values per run, filled a column at a time (map and zip run in C)."""
-    columns = [list(map(getter, runs)) for getter in getters.values()]
+    columns = [getter.column(runs) if isinstance(getter, _hp) else list(map(getter, runs)) for getter in getters.values()]
     keys = list(getters)
     return [dict(zip(keys, values)) for values in zip(*columns)] if columns else [{} for _ in runs]
 
@@ -402,6 +415,20 @@ def cell_formatter(column: Column) -> Callable[[Any], str]:
         return style(number) if math.isfinite(number) else str(number)
 
     return cell
+
+
+def format_column(column: Column, values: list[Any]) -> list[str]:
+    """`cell_formatter(column)` over many values; finite floats, the bulk of a big table, in one comprehension."""
+    cell = cell_formatter(column)
+    if column.style == "metric":
+        return [f"{v:.4f}" if type(v) is float and (v == 0 or 1e-3 <= abs(v) < 1e5) else cell(v) for v in values]
+    spec = _FLOAT_SPECS.get(column.style)
+    if spec is None:
+        return list(map(cell, values))
+    return [format(v, spec) if type(v) is float and v - v == 0 else cell(v) for v in values]
+
+
+_FLOAT_SPECS = {"lr": "g", "epochs": "g", "seconds": ".1f", "rate": ".2f", "mb": ".1f", "text": ".6g", "any": ".6g"}
 
 
 def _general(v: float) -> str:
