@@ -58,7 +58,7 @@ def lines_of(text: str) -> list[str]:
 
 def _registry() -> list[Reader]:
     # Imported here: the reader modules import records/cmdline, and load.py imports this package.
-    from harness.compare.readers import jupyter, other_trainers, report, runlog, tensorboard, text, trainer_json
+    from harness.compare.readers import jupyter, other_trainers, report, runlog, runs_table, tensorboard, text, trainer_json
 
     return [
         runlog.READER,  # the magic first line: the cheapest test and the commonest file
@@ -66,6 +66,7 @@ def _registry() -> list[Reader]:
         other_trainers.LLAMAFACTORY_READER,
         other_trainers.LIGHTNING_READER,
         text.NOTEBOOK_READER,
+        runs_table.READER,  # one table, one row per run: before headings split the text into runs
         report.READER,
         text.STDOUT_READER,
         report.SINGLE_READER,  # anything else with metrics in it; last, it recognises every text

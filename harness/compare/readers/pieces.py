@@ -51,8 +51,16 @@ _HYPER_WORDS = {
     "max_steps": "max_steps", "weight_decay": "weight_decay", "warmup_steps": "warmup_steps",
     "lr_scheduler_type": "lr_scheduler_type", "mixed_precision_training": "precision",
     "epoch": "num_train_epochs", "num epochs": "num_train_epochs", "batch": "per_device_train_batch_size",
+    "bs": "per_device_train_batch_size", "batch size per device": "per_device_train_batch_size",
+    "# epochs": "num_train_epochs", "n epochs": "num_train_epochs", "weight decay": "weight_decay",
+    "warmup steps": "warmup_steps", "max steps": "max_steps", "grad accum": "gradient_accumulation_steps",
+    "gradient accumulation": "gradient_accumulation_steps", "gradient accumulation steps": "gradient_accumulation_steps",
+    "scheduler": "lr_scheduler_type", "lr scheduler": "lr_scheduler_type", "block size": "block_size",
+    "block_size": "block_size", "taux d'apprentissage": "learning_rate", "tasa de aprendizaje": "learning_rate",
+    "lernrate": "learning_rate", "taxa de aprendizado": "learning_rate", "époques": "num_train_epochs",
+    "epochen": "num_train_epochs", "épocas": "num_train_epochs",
 }
-_SPLIT_WORDS = {"eval": "eval", "evaluation": "eval", "validation": "eval", "val": "eval", "valid": "eval",
+SPLIT_WORDS = {"eval": "eval", "evaluation": "eval", "validation": "eval", "val": "eval", "valid": "eval",
                 "dev": "eval", "test": "test", "train": "train", "training": "train"}
 _BULLET_RE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+\**([^:=\n]{1,60}?)\**\s*[:=]\s*\**\s*(" + _NUMBER + r"|[^\s].*?)"
                         r"\s*(%?)\**\s*$", re.IGNORECASE)
@@ -76,14 +84,19 @@ def metric_name(label: str, results_context: bool = False) -> str | None:
             return candidate
         word = _METRIC_WORDS.get(candidate)
         if word:
-            return word if word.startswith("train_") else f"eval_{word}"
+            return word if word.startswith("train_") or word == "perplexity" else f"eval_{word}"
         split, _, rest = candidate.partition(" ")  # `Test Accuracy`, `Eval F1`, `Train Loss`
-        word = _METRIC_WORDS.get(rest) if split in _SPLIT_WORDS else None
+        word = _METRIC_WORDS.get(rest) if split in SPLIT_WORDS else None
         if word:
-            return f"{_SPLIT_WORDS[split]}_{word.removeprefix('train_')}"
+            return f"{SPLIT_WORDS[split]}_{word.removeprefix('train_')}"
     if results_context and re.fullmatch(r"[a-z][a-z0-9 _-]{0,30}", key):
         return "eval_" + re.sub(r"[ -]+", "_", key)
     return None
+
+
+def hyper_name(label: str) -> str | None:
+    """`Learning Rate` -> `learning_rate`, `Batch` -> `per_device_train_batch_size`; None if not one."""
+    return _HYPER_WORDS.get(_label_key(label))
 
 
 def bullet(line: str, results_context: bool = False) -> tuple[str, str, Any] | None:
@@ -92,7 +105,7 @@ def bullet(line: str, results_context: bool = False) -> tuple[str, str, Any] | N
     if not m:
         return None
     label, raw, percent = m.groups()
-    hyper = _HYPER_WORDS.get(_label_key(label))
+    hyper = hyper_name(label)
     if hyper:
         return "hyper", hyper, _hyper_value(hyper, raw)
     number = to_number(raw)
@@ -101,7 +114,7 @@ def bullet(line: str, results_context: bool = False) -> tuple[str, str, Any] | N
     name = metric_name(label, results_context)
     if name is None:
         return None
-    return "metric", name, number / 100 if percent and name != "eval_loss" else number
+    return "metric", name, from_percent(number) if percent and name != "eval_loss" else number
 
 
 _PAIR_RE = re.compile(r"([A-Za-z][\w \-./()]{0,40}?)\**\s*[:=]\s*\**\s*(" + _NUMBER + r")(%?)(?=\s*(?:[,;|]|\*|$))",
@@ -123,14 +136,19 @@ def pairs(line: str) -> list[tuple[str, str, Any]]:
     out = []
     for label, raw, percent in found:
         label = label.strip(" ,;|*")
-        hyper = _HYPER_WORDS.get(_label_key(label))
+        hyper = hyper_name(label)
         if hyper:
             out.append(("hyper", hyper, _hyper_value(hyper, raw)))
         elif name := metric_name(label):
             number = to_number(raw)
             if number is not None:
-                out.append(("metric", name, number / 100 if percent and "loss" not in name else number))
+                out.append(("metric", name, from_percent(number) if percent and "loss" not in name else number))
     return out
+
+
+def from_percent(number: float) -> float:
+    """`89.1` (%) -> 0.891, without the float noise of a bare division (0.8909999999999999)."""
+    return round(number / 100, 12)
 
 
 def _hyper_value(name: str, raw: str) -> Any:
@@ -255,7 +273,8 @@ _PHRASES = ("training loss", "validation loss", "train loss", "val loss", "eval 
             "matthews correlation", "samples per second")
 
 
-def _cells(line: str) -> list[str]:
+def cells(line: str) -> list[str]:
+    """A table line's cells: between pipes, else tabs, else runs of two or more spaces."""
     text = line.strip()
     if text.startswith("|") or text.count("|") >= 2:
         return [c.strip() for c in text.strip("|").split("|")]
@@ -287,13 +306,36 @@ def table_header(line: str) -> list[str] | None:
     lowered = line.lower()
     if "loss" not in lowered or ("epoch" not in lowered and "step" not in lowered):
         return None
-    cells = [c for c in _cells(line) if c] if "|" in line else _cells(line)
-    if len(cells) < 2:
-        cells = _phrase_cells(line)
-    names = [column_name(c) for c in cells]
+    parts = [c for c in cells(line) if c] if "|" in line else cells(line)
+    if len(parts) < 2:
+        parts = _phrase_cells(line)
+    names = [column_name(c) for c in parts]
     if not ({"loss", "eval_loss"} & set(names) and {"epoch", "step"} & set(names)):
         return None
     return names
+
+
+_CELL_NUMBER_RE = re.compile(
+    r"^(?:[<>~≈]=?\s*)?([-+−]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)\s*(%?)"
+    r"\s*(?:(?:±|\+/?-|\(|\[).*)?$", re.IGNORECASE)
+_THOUSANDS_RE = re.compile(r"^[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?$")
+
+
+def cell_number(cell: str) -> tuple[int | float, bool] | None:
+    """(value, written as a percentage?) of a hand-written table cell; None when it holds no number.
+
+    Emphasis and footnote marks go (`**0.902**`, `0.88†`); a spread keeps the mean (`0.89 ± 0.01`,
+    `0.89 (0.01)`, `0.89 +/- 0.01`); `1,234.5` has thousands, `0,891` a decimal comma."""
+    text = cell.strip().strip("*_`").rstrip("*†‡§¹²³ ").strip("*_`").strip()
+    m = _CELL_NUMBER_RE.match(text)
+    if not m:
+        return None
+    raw = m.group(1).replace("−", "-")
+    if "," in raw:
+        raw = raw.replace(",", "") if _THOUSANDS_RE.match(raw) else raw.replace(",", ".", 1) if raw.count(",") == 1 \
+            and "." not in raw else ""
+    number = to_number(raw)
+    return None if number is None else (number, bool(m.group(2)))
 
 
 def is_rule(line: str) -> bool:
@@ -304,13 +346,13 @@ def is_rule(line: str) -> bool:
 
 def table_row(line: str, names: list[str]) -> dict[str, Any] | None:
     """One row as a history entry (`No log` cells left out); None when the line is not a row of this table."""
-    cells = [c for c in _cells(line) if c] if "|" in line else _cells(line)
-    if len(cells) != len(names):  # pasted with single spaces: `No log` is the one cell with a space
-        cells = re.sub(r"(?i)\bno log\b", "-", line).split()
-    if len(cells) != len(names):
+    parts = [c for c in cells(line) if c] if "|" in line else cells(line)
+    if len(parts) != len(names):  # pasted with single spaces: `No log` is the one cell with a space
+        parts = re.sub(r"(?i)\bno log\b", "-", line).split()
+    if len(parts) != len(names):
         return None
     entry: dict[str, Any] = {}
-    for name, cell in zip(names, cells):
+    for name, cell in zip(names, parts):
         number = to_number(cell.replace(",", ""))
         if number is not None:
             entry[name] = number

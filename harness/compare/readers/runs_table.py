@@ -1,0 +1,325 @@
+"""Hand-kept tables with one row per run: a Markdown pipe table, or the same with tabs or runs of spaces.
+
+    | Run          | LR   | Epochs | Batch | Acc   | F1    |
+    |--------------|------|--------|-------|-------|-------|
+    | baseline     | 2e-5 | 3      | 16    | 0.891 | 0.884 |
+    | v2 (lr 5e-5) | 5e-5 | 3      | 16    | 0.902 | 0.897 |
+
+Each row is one Run named by its name column; hyper-parameter columns (`LR`, `learning_rate`, `Epochs`,
+`Batch Size`, ...) go to hyperparameters under their canonical names, metric columns (`Acc`, `Exactitude`,
+`Val Loss`, `eval_loss`, `Perplexity`, `BLEU`, `ROUGE-L`, ...) to eval/train metrics, with the label mapping
+the bullets use (pieces.metric_name). What tells it from a progress table (Trainer's `Epoch | Training Loss |
+Validation Loss`, a model card's `Training results`: one row per evaluation of ONE run, read by text.scan):
+
+- its header has a name column: the first column is headed by a word that names runs (`Run`, `Model`,
+  `Experiment`, `Version`, `Name`, `Config`, `Method`, ... in a few languages) or by nothing (pandas, many
+  READMEs; rows named `Train`/`Validation`/`Test` under an empty header are one run's splits, not runs);
+- or, with no name column, it is a sweep: the first column is a hyper-parameter other than epochs/steps
+  (`| LR | Batch | Acc |`), and each row is named after its hyper-parameter cells (`LR=2e-5 Batch=16`);
+- it has at least one metric column, and a row becomes a run only with a number in one of them.
+
+Cells: emphasis and footnote marks are dropped (`**0.902**`, `0.88†`); a spread keeps the mean
+(`0.89 ± 0.01`); a percentage (`89.1%`, or a column headed `Acc (%)`) is divided by 100 like the bullets' (not
+a loss); `-`, `n/a`, `—` and empty cells are missing. A column this module does not know is a metric when it
+stands after the first known metric column (`Dice`), else a hyper-parameter (`Dropout`, `Dataset`); a
+`Notes`/`Comment` column is the run's notes; a hyper-parameter cell of `lr: 2e-5, epochs: 20` pairs gives
+each of them. A name seen twice in one table gets `#2`; the same name in two
+tables is one run (the first table's value kept, a warning when they differ). A Trainer-generated model card is
+not read here: it is one run (report.SINGLE_READER).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.compare.readers import Reader, Result, lines_of, pieces
+from harness.compare.records import REPORT, ParseWarning, Run
+
+_NAME_WORDS = {
+    "run", "runs", "run name", "run id", "run_name", "run_id", "name", "experiment", "experiments", "exp", "exp.",
+    "experiment name", "experiment id", "exp name", "exp id", "version", "versions", "ver", "ver.", "config",
+    "configuration", "configs", "setting", "settings", "setup", "method", "methods", "system", "systems",
+    "variant", "variants", "trial", "trials", "id", "#", "no", "no.", "approach", "tag", "label", "model / run",
+    "nom", "nombre", "lauf", "essai", "expérience", "experimento", "versión", "méthode", "método", "methode",
+    "configuración", "exécution", "ejecución",
+}
+_MODEL_WORDS = {
+    "model", "models", "model name", "model_name", "model_name_or_path", "model id", "model_id", "base model",
+    "checkpoint", "ckpt", "backbone", "architecture", "arch", "pretrained model", "modèle", "modelo", "modell",
+}
+_NOTE_WORDS = {"notes", "note", "comment", "comments", "remarks", "remark", "observations", "description",
+               "commentaire", "commentaires", "comentarios", "bemerkung", "bemerkungen", "kommentar"}
+_NOT_SWEEP = {"num_train_epochs", "max_steps"}  # a table led by epochs or steps is progress, not a sweep
+_MISSING = {"", "-", "--", "—", "–", "n/a", "na", "none", "null", "?", "tbd", "todo", "no log", "x", "nan?"}
+_ARROWS_RE = re.compile(r"[↑↓⬆⬇▲▼]|\((?:higher|lower)[^)]*\)", re.IGNORECASE)
+_PERCENT_RE = re.compile(r"\(\s*%\s*\)|\[\s*%\s*\]|\bin %|%$")
+_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_DTYPE_RE = re.compile(r"^(?:fp16|bf16|fp32|tf32|fp8|int8|int4|amp|mixed|float16|bfloat16|float32)$", re.IGNORECASE)
+# Cheap recogniser: a line that could head a runs table (its first cell a name word or a sweep's first
+# hyper-parameter, or an empty pipe cell). The words case by case rather than IGNORECASE: several times faster.
+_SWEEP_WORDS = {"lr", "learning rate", "learning_rate", "batch size", "batch_size", "bs", "seed", "weight decay",
+                "weight_decay", "warmup", "dropout", "lora r", "lora_r", "rank"}
+
+
+def _cases(words) -> str:
+    variants = {v for w in words for v in (w, w.capitalize(), w.title(), w.upper())}
+    return "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
+
+
+_HEADER_RE = re.compile(r"(?m)^[ \t]*(?:\|[ \t]*\||\|?[ \t]*[*_]*(?:" + _cases(_NAME_WORDS | _MODEL_WORDS | _SWEEP_WORDS)
+                        + r")[*_]*[ \t]*(?:\||\t|  ))")
+_MAX_HEADER = 400
+_FULL_SCAN, _HEAD_SCAN = 1 << 20, 1 << 18
+
+
+@dataclass
+class _Column:
+    label: str
+    role: str  # name | model | hyper | metric | notes | ignore
+    key: str = ""
+    percent: bool = False
+
+
+@dataclass
+class _Table:
+    header_line: int
+    columns: list[_Column]
+    name_at: int | None  # index of the name column; None for a sweep
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+def recognise(path: str, head: str) -> bool:
+    """A header line in the text; in a text over 1 MB (program output, not a hand-kept report) only in
+    its first 256 KB, so that the test stays cheap on every big Trainer stdout."""
+    if "generated_from_trainer" in head[:4096]:
+        return False
+    return bool(_HEADER_RE.search(head if len(head) <= _FULL_SCAN else head[:_HEAD_SCAN]))
+
+
+def _split(line: str) -> tuple[str, list[str]]:
+    """(kind, cells): `pipe`, `tab` or `space`; a tab table keeps an empty first cell."""
+    if "|" in line and (line.lstrip().startswith("|") or line.count("|") >= 2):
+        return "pipe", pieces.cells(line)
+    if "\t" in line:
+        return "tab", [c.strip() for c in line.rstrip().split("\t")]
+    return "space", pieces.cells(line)
+
+
+def _label(cell: str) -> str:
+    text = _LINK_RE.sub(r"\1", cell)
+    text = _ARROWS_RE.sub("", text).strip().strip("*_`").strip()
+    return re.sub(r"(?<=\w)\.(?=\s)", "", text)  # `Val. Loss`
+
+
+def _name(cell: str) -> str:
+    text = _LINK_RE.sub(r"\1", cell).strip()
+    return re.sub(r"^[*_`]+|[*_`]+$", "", text).strip()
+
+
+def _columns(cells: list[str]) -> tuple[list[_Column], int | None] | None:
+    """The roles of a header's columns and its name column; None when it does not head a runs table."""
+    columns: list[_Column] = []
+    seen_metric = False
+    for n, cell in enumerate(cells):
+        label = _label(cell)
+        key = " ".join(label.lower().split())
+        percent = bool(_PERCENT_RE.search(key))
+        bare = _PERCENT_RE.sub("", key).strip()
+        if n == 0 and (bare in _NAME_WORDS or bare in _MODEL_WORDS or not bare):
+            columns.append(_Column(label, "name", "model" if bare in _MODEL_WORDS else bare))
+        elif bare in _MODEL_WORDS:
+            columns.append(_Column(label, "model", "model"))
+        elif bare in _NOTE_WORDS:
+            columns.append(_Column(label, "notes"))
+        elif hyper := pieces.hyper_name(bare):
+            columns.append(_Column(label, "hyper", hyper))
+        elif metric := pieces.metric_name(bare):
+            seen_metric = True
+            columns.append(_Column(label, "metric", metric, percent))
+        elif bare in _NAME_WORDS and not any(c.role == "name" for c in columns):
+            columns.append(_Column(label, "name", bare))
+        elif seen_metric and (metric := pieces.metric_name(bare, results_context=True)):
+            columns.append(_Column(label, "metric", metric, percent))
+        elif bare:
+            columns.append(_Column(label, "hyper", re.sub(r"[^\w]+", "_", bare).strip("_") or "column"))
+        else:
+            columns.append(_Column(label, "ignore"))
+    if not seen_metric or len(columns) < 2:
+        return None
+    name_at = next((n for n, c in enumerate(columns) if c.role == "name"), None)
+    if name_at is None and (columns[0].role != "hyper" or columns[0].key in _NOT_SWEEP):
+        return None
+    return columns, name_at
+
+
+def _header(line: str) -> tuple[str, list[_Column], int | None] | None:
+    if len(line) > _MAX_HEADER or not line.strip() or pieces.is_rule(line):
+        return None
+    kind, cells = _split(line)
+    if len(cells) < 2 or (kind == "space" and len(cells) < 2):
+        return None
+    found = _columns(cells)
+    if found is None:
+        return None
+    return kind, *found
+
+
+def _row_cells(kind: str, line: str, width: int) -> list[str] | None:
+    found_kind, cells = _split(line)
+    if found_kind != kind and not (kind == "space" and found_kind == "tab"):
+        return None
+    if len(cells) == width + 1 and cells[0].isdigit():  # pandas' index column: no header of its own
+        cells = cells[1:]
+    return cells if len(cells) == width else None
+
+
+def _candidates(text: str) -> list[int]:
+    """Indices of the lines that may head a runs table."""
+    out, line, at = [], 0, 0
+    for m in _HEADER_RE.finditer(text):
+        line += text.count("\n", at, m.start())
+        at = m.start()
+        out.append(line)
+    return out
+
+
+def find_tables(path: str, lines: list[str], starts: list[int], warnings: list[ParseWarning]) -> list[_Table]:
+    tables = []
+    done = 0  # lines before this belong to a table already read
+    for i in starts:
+        found = _header(lines[i]) if i >= done and i < len(lines) else None
+        if found is None:
+            continue
+        kind, columns, name_at = found
+        table = _Table(i + 1, columns, name_at)
+        j = i + 1
+        while j < len(lines):
+            line = lines[j]
+            if not line.strip():
+                break
+            if pieces.is_rule(line) or re.fullmatch(r"[ \t=+-]+", line):
+                j += 1
+                continue
+            cells = _row_cells(kind, line, len(columns))
+            if cells is None:
+                if kind == "pipe" and line.lstrip().startswith("|"):
+                    warnings.append(ParseWarning(path, j + 1, "runs-table row not read (its cells do not fit the "
+                                                              "header)"))
+                    j += 1
+                    continue
+                break
+            table.rows.append((j + 1, cells))
+            j += 1
+        if table.rows:
+            tables.append(table)
+        done = j
+    return tables
+
+
+def _sweep_name(table: _Table, cells: list[str]) -> str:
+    return " ".join(f"{c.label}={_name(cell)}" for c, cell in zip(table.columns, cells)
+                    if c.role in ("hyper", "model") and _name(cell))
+
+
+def _value(cell: str) -> Any:
+    number = pieces.cell_number(cell)
+    if number is not None and not number[1]:
+        return number[0]
+    return _name(cell)
+
+
+def _row_run(path: str, table: _Table, lineno: int, cells: list[str], warnings: list[ParseWarning]) -> Run | None:
+    if table.name_at is None:
+        name = _sweep_name(table, cells)
+    else:
+        name = _name(cells[table.name_at])
+    if not name or len(name) > 200:
+        return None
+    run = Run(name, path, REPORT, line=lineno, lines={"table": table.header_line})
+    numbers = False
+    for column, cell in zip(table.columns, cells):
+        text = cell.strip()
+        if column.role == "ignore" or text.strip("*_` ").lower() in _MISSING:
+            continue
+        if column.role == "name":
+            if column.key == "model":
+                run.hyperparameters.setdefault("model", _name(text))
+        elif column.role == "model":
+            run.hyperparameters.setdefault("model", _name(text))
+        elif column.role == "notes":
+            run.notes = _name(text)
+        elif column.role == "hyper":
+            run.hyperparameters.setdefault(column.key, _value(text))
+            for kind, key, value in pieces.pairs(text) if ":" in text or "=" in text else ():
+                if kind == "hyper":  # a `Hyper-parameters` cell: `lr: 2e-5, epochs: 20, dropout: 0.1`
+                    run.hyperparameters.setdefault(key, value)
+        elif (found := pieces.cell_number(text)) is not None:
+            value, percent = found
+            if (percent or column.percent) and "loss" not in column.key:
+                value = pieces.from_percent(value)
+            (run.train_metrics if column.key.startswith("train_") else run.eval_metrics)[column.key] = value
+            numbers = True
+        elif column.key == "eval_precision" and _DTYPE_RE.match(_name(text)):
+            run.hyperparameters.setdefault("precision", _name(text).lower())
+        else:
+            warnings.append(ParseWarning(path, lineno, f"not a number, left out: {column.label} = {text[:40]!r}"))
+    return run if numbers else None
+
+
+def _merge(home: Run, other: Run, warnings: list[ParseWarning]) -> None:
+    for mine, theirs in ((home.eval_metrics, other.eval_metrics), (home.train_metrics, other.train_metrics),
+                         (home.hyperparameters, other.hyperparameters)):
+        for key, value in theirs.items():
+            if key in mine and mine[key] != value:
+                warnings.append(ParseWarning(other.source, other.line, f"{home.version}: {key} differs from the "
+                                                                       f"table at line {home.line}; the first kept"))
+            mine.setdefault(key, value)
+    home.notes = home.notes or other.notes
+
+
+def read(path: str, text: str) -> Result:
+    """Every run of every runs table in the text; ([], warnings) when there is none."""
+    warnings: list[ParseWarning] = []
+    by_name: dict[str, Run] = {}
+    for table in find_tables(path, lines_of(text), _candidates(text), warnings):
+        if not _settle_names(table):
+            continue
+        in_table: dict[str, int] = {}
+        for lineno, cells in table.rows:
+            run = _row_run(path, table, lineno, cells, warnings)
+            if run is None:
+                continue
+            count = in_table[run.version] = in_table.get(run.version, 0) + 1
+            if count > 1:
+                run.version = f"{run.version} #{count}"
+            if run.version in by_name:
+                _merge(by_name[run.version], run, warnings)
+            else:
+                by_name[run.version] = run
+    return list(by_name.values()), warnings
+
+
+def _settle_names(table: _Table) -> bool:
+    """Pick the column the rows are named by; False when the rows are not runs at all (`Train`/`Test` rows
+    under an empty header are the splits of one run)."""
+    if table.name_at is None:
+        return True
+    names = [_name(cells[table.name_at]).lower().removesuffix(" set").removesuffix(" split") for _, cells in table.rows]
+    if table.columns[table.name_at].key == "":
+        if all(n in pieces.SPLIT_WORDS for n in names):
+            return False
+        other = next((n for n, c in enumerate(table.columns) if c.role == "model"), None)
+        if other is not None and all(n.isdigit() for n in names):  # pandas' index: the model names the row
+            table.columns[table.name_at].role = "ignore"
+            table.columns[other].role, table.columns[other].key = "name", "model"
+            table.name_at = other
+    return True
+
+
+def _picks(name: str) -> bool:
+    return name.endswith((".md", ".markdown"))
+
+
+READER = Reader("table of runs", _picks, recognise, read)
