@@ -151,3 +151,19 @@ def test_text_column_null_takes_text_else_the_first_column(tmp_path):
     with pytest.raises(UserError, match="train file has no column 'text'"):
         data_mod._tokenizer_for(DATA_CFG, ["content", "label"], None)
     assert data_mod.load_raw(DATA_CFG, files)["train"].column_names == ["content", "label"]
+
+
+def test_a_resume_reads_a_data_file_once_and_sees_an_edit(tmp_path, monkeypatch):
+    """changed_files (is it the recorded file?) and check_text_file (its fingerprint for the new log) share one
+    read of the file; an edit (new size or mtime) is read again."""
+    from harness.train import data as data_module
+
+    path = tmp_path / "train.txt"
+    path.write_text("hello world\n" * 100)
+    reads = []
+    real = data_module._read_fingerprint
+    monkeypatch.setattr(data_module, "_read_fingerprint", lambda p: (reads.append(p), real(p))[1])
+    record = data_module.check_text_file(str(path), "train").record()
+    assert data_module.changed_files({"files": [record]}) == [] and len(reads) == 1
+    path.write_text("hello there\n" * 101)
+    assert "changed since the run" in data_module.changed_files({"files": [record]})[0] and len(reads) == 2

@@ -89,7 +89,23 @@ def check_same_kind(files: list[DataFile]) -> None:
 
 
 def _fingerprint(path: Path) -> tuple[str, int | None]:
-    """(sha256, the first line that is not UTF-8 or None), in one streaming pass over the file."""
+    """(sha256, the first line that is not UTF-8 or None), in one streaming pass over the file.
+
+    Remembered per (path, size, mtime) for the process: a resume checks the recorded files (changed_files),
+    then fingerprints the same files for the new log; a multi-GB corpus is read once, not twice."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _FINGERPRINTS:
+        if len(_FINGERPRINTS) > 64:
+            _FINGERPRINTS.clear()
+        _FINGERPRINTS[key] = _read_fingerprint(path)
+    return _FINGERPRINTS[key]
+
+
+_FINGERPRINTS: dict[tuple, tuple[str, int | None]] = {}
+
+
+def _read_fingerprint(path: Path) -> tuple[str, int | None]:
     import codecs
 
     digest, decoder, lines, bad = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")(), 0, None
@@ -178,11 +194,7 @@ def _load_files(load_dataset, builder: str, data_files: dict, kwargs: dict):
 
 
 def sha256_file(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return _fingerprint(Path(path))[0]
 
 
 def cache_key(files: list[DataFile], tokenizer_id: str, data_cfg: DataConfig) -> str:
