@@ -48,3 +48,46 @@ def test_one_process_needs_no_process_group(monkeypatch, tmp_path):
     version, path = distributed.claim(tmp_path)
     assert version == "1.0" and path.is_file()
     assert distributed.NullLog().section("config", {"a": 1}) is None
+
+
+_AGREE = """
+import sys
+from harness.errors import UserError
+from harness.train import distributed
+
+def step():
+    if distributed.rank() == 0 and sys.argv[1] == "refuse":
+        raise UserError("cannot resume 1.0: it is still running")  # rank 0 alone holds the log's lock
+    return "plan"
+
+try:
+    print("went on with", distributed.agreed(step), flush=True)
+except UserError as exc:
+    print("refused:", exc, flush=True)
+    sys.exit(2)
+distributed.shutdown()
+"""
+
+
+def _two_ranks(mode: str) -> list[subprocess.CompletedProcess]:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    procs = []
+    for rank in (0, 1):
+        env = {**os.environ, "WORLD_SIZE": "2", "RANK": str(rank), "LOCAL_RANK": str(rank), "OMP_NUM_THREADS": "1",
+               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "PYTHONPATH": str(ROOT)}
+        procs.append(subprocess.Popen([sys.executable, "-c", _AGREE, mode], env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
+    return [subprocess.CompletedProcess(p.args, p.wait(timeout=90), *p.communicate()) for p in procs]
+
+
+@pytest.mark.slow
+def test_a_refusal_on_rank_0_alone_stops_every_rank_at_once():
+    """Without the agreement rank 1 would go on to the next collective and wait there for gloo's timeout."""
+    for result in _two_ranks("refuse"):
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert result.stdout.strip() == "refused: cannot resume 1.0: it is still running"
+    assert [r.stdout.strip() for r in _two_ranks("go")] == ["went on with plan"] * 2

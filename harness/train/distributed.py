@@ -84,6 +84,31 @@ def claim(logs_dir, version=None) -> tuple[str, Path]:
     return claimed_version, Path(path)
 
 
+def agreed(step):
+    """step() on every rank; when it refuses (UserError) on any rank, every rank refuses with the first message.
+
+    Some checks can fail on one rank only (rank 0 alone takes a resumed log's lock): without this the others
+    would go on to the next collective and wait there for the gloo/nccl timeout (30 minutes) for a rank that
+    has already exited."""
+    if not ensure_initialized():
+        return step()
+    import torch.distributed as dist
+
+    result, problem = None, None
+    try:
+        result = step()
+    except UserError as exc:
+        problem = exc
+    said: list = [None] * world_size()
+    dist.all_gather_object(said, None if problem is None else str(problem))
+    if problem is not None:
+        raise problem
+    first = next((message for message in said if message), None)
+    if first is not None:
+        raise UserError(first)
+    return result
+
+
 @contextlib.contextmanager
 def main_first():
     """Rank 0 runs the block first (trains the tokenizer, fills the data cache); then the others, from cache."""

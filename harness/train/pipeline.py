@@ -81,8 +81,8 @@ def resolve(cfg: DictConfig, job: Job) -> Plan:
     run = RunConfig.from_cfg(cfg, job.raw)  # every problem in the config reported at once, before anything else
     if run.request.resume is not None:
         held: list[RunLog] = []
-        try:
-            return _resolve_resume(run, job, held)
+        try:  # every rank resumes, or none does (a refusal on rank 0 alone must not leave the others waiting)
+            return distributed.agreed(lambda: _resolve_resume(run, job, held))
         except BaseException:
             for log in held:
                 log.close()
