@@ -109,3 +109,19 @@ def test_a_table_over_cached_runs_leaves_their_bulky_fields_encoded(inputs, tmp_
     render(table, "markdown")
     assert all(ENCODED in vars(run) and not set(DEFERRED) & set(vars(run)) for run in runs)
     assert runs[0].config == _load(inputs, None)[0][0]["config"] and ENCODED not in vars(runs[0])
+
+
+def test_a_damaged_cache_entry_costs_its_details_not_the_command(inputs, tmp_path):
+    cache = ParseCache(tmp_path / "c.sqlite3")
+    _load(inputs, cache)
+    cache.close()
+    db = sqlite3.connect(tmp_path / "c.sqlite3")
+    (path, payload), = db.execute("SELECT path, payload FROM parsed WHERE path LIKE '%3.4.log'").fetchall()
+    damaged = payload.replace('"_encoded": "{', '"_encoded": "{{{', 1)
+    assert damaged != payload
+    db.execute("UPDATE parsed SET payload = ? WHERE path = ?", (damaged, path))
+    db.commit()
+    runs, _ = logparse.load_runs([str(inputs)], now=2e9, cache=ParseCache(tmp_path / "c.sqlite3"))
+    run = next(r for r in runs if r.version == "3.4")
+    assert run.config == {} and run.history == [] and run.eval_metrics  # the table's fields were intact
+    assert any("--no-cache" in w for w in run.warnings)

@@ -6,6 +6,7 @@ only ever look at these fields, never at the raw text.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -89,7 +90,17 @@ class Run:
         encoded = self.__dict__.pop(ENCODED, None)
         if encoded is None:
             raise AttributeError(f"'Run' object has no attribute {name!r}")
-        self.__dict__.update(json_loads(encoded))
+        try:
+            decoded = json_loads(encoded)
+        except ValueError:
+            decoded = None
+        if not isinstance(decoded, dict):  # a damaged cache entry: what it held is unknown, never an error
+            decoded = {}
+            self.warnings.append("parse cache entry unreadable: run with --no-cache to read the file again")
+        self.__dict__.update(decoded)
+        for f in dataclasses.fields(self):
+            if f.name not in self.__dict__ and f.default_factory is not dataclasses.MISSING:
+                self.__dict__[f.name] = f.default_factory()
         return getattr(self, name)
 
     @property
