@@ -58,7 +58,10 @@ _HYPER_WORDS = {
     "scheduler": "lr_scheduler_type", "lr scheduler": "lr_scheduler_type", "block size": "block_size",
     "block_size": "block_size", "taux d'apprentissage": "learning_rate", "tasa de aprendizaje": "learning_rate",
     "lernrate": "learning_rate", "taxa de aprendizado": "learning_rate", "époques": "num_train_epochs",
-    "epochen": "num_train_epochs", "épocas": "num_train_epochs",
+    "epochen": "num_train_epochs", "épocas": "num_train_epochs", "train batch size": "per_device_train_batch_size",
+    "training batch size": "per_device_train_batch_size", "per-device batch size": "per_device_train_batch_size",
+    "per device batch size": "per_device_train_batch_size", "number of epochs": "num_train_epochs",
+    "training epochs": "num_train_epochs", "train epochs": "num_train_epochs", "num train epochs": "num_train_epochs",
 }
 SPLIT_WORDS = {"eval": "eval", "evaluation": "eval", "validation": "eval", "val": "eval", "valid": "eval",
                 "dev": "eval", "test": "test", "train": "train", "training": "train"}
