@@ -51,3 +51,43 @@ def test_a_runs_own_setting_wins_over_the_shared_one(tmp_path):
     runs, _ = load_runs([str(F.write(tmp_path / "notes.md", text))])
     by = {r.version: r.hyperparameters["learning_rate"] for r in runs}
     assert by == {"cased run": 3e-5, "uncased run": 5e-5}
+
+
+MRPC_NOTES = """\
+# Fine-tuning a small encoder on a paraphrase task
+
+## Training Configuration
+
+| Parameter | Value |
+| --- | --- |
+| `per_device_train_batch_size` | 24 |
+| `num_train_epochs` | 3 |
+| `learning_rate` | 6e-5 |
+| `optim` | `adamw_torch` |
+
+## Validation Metrics by Epoch
+
+| Epoch | Training Loss | Validation Loss | Accuracy | F1 |
+| ---: | ---: | ---: | ---: | ---: |
+| 1 | 0.5123 | 0.3511 | 84.10% | 0.8812 |
+| 2 | 0.3302 | 0.3105 | 85.50% | 0.8950 |
+| 3 | 0.2214 | 0.2987 | **86.20%** | **0.9011** |
+"""
+
+
+def test_a_parameter_value_table_and_emphasised_or_percent_progress_cells(tmp_path):
+    runs, warnings = load_runs([str(F.write(tmp_path / "notes.md", MRPC_NOTES))])
+    (run,) = runs
+    assert run.epochs == 3.0 and not warnings
+    assert run.eval_metrics["eval_loss"] == 0.2987 and run.eval_metrics["eval_f1"] == 0.9011
+    assert abs(run.eval_metrics["eval_accuracy"] - 0.862) < 1e-12  # a percentage, as in a runs table
+    assert run.hyperparameters["learning_rate"] == 6e-5 and run.hyperparameters["per_device_train_batch_size"] == 24
+    assert run.hyperparameters.get("optim") in ("adamw_torch", None)
+
+
+def test_a_metric_value_table_reads_as_metrics():
+    from harness.compare.readers import pieces
+
+    assert pieces.setting_row("| Accuracy | **0.91** |") == ("metric", "eval_accuracy", 0.91)
+    assert pieces.setting_row("| `learning_rate` | 2e-5 |") == ("hyper", "learning_rate", 2e-5)
+    assert pieces.setting_row("| Model | bert |") is None and pieces.setting_row("| 1 | 0.5 |") is None
