@@ -153,6 +153,8 @@ def test_progress_tables_and_model_cards_are_not_runs_tables(tmp_path):
     "| Dataset | Accuracy |\n|---|---|\n| imdb | 0.9 |\n| sst2 | 0.8 |\n",  # one model on several datasets
     "| Model | Params | Size |\n|---|---|---|\n| a | 66M | 250MB |\n",  # no metric column
     "| Epochs | Accuracy |\n|---|---|\n| 1 | 0.8 |\n| 2 | 0.85 |\n",  # epochs lead: progress, not a sweep
+    "| Label | Loss | Text |\n|---|---|---|\n| 0 | 5.61 | A fine film, I liked it |\n| 1 | 6.02 | Dull. |\n",  # samples
+    "| Label | Precision | Recall | F1 |\n|---|---|---|---|\n| neg | 0.91 | 0.9 | 0.9 |\n| pos | 0.9 | 0.91 | 0.9 |\n",
 ])
 def test_tables_that_are_not_runs(text):
     assert runs_table.read("x.md", text)[0] == []

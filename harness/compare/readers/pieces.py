@@ -58,7 +58,10 @@ _HYPER_WORDS = {
     "scheduler": "lr_scheduler_type", "lr scheduler": "lr_scheduler_type", "block size": "block_size",
     "block_size": "block_size", "taux d'apprentissage": "learning_rate", "tasa de aprendizaje": "learning_rate",
     "lernrate": "learning_rate", "taxa de aprendizado": "learning_rate", "époques": "num_train_epochs",
-    "epochen": "num_train_epochs", "épocas": "num_train_epochs",
+    "epochen": "num_train_epochs", "épocas": "num_train_epochs", "train batch size": "per_device_train_batch_size",
+    "training batch size": "per_device_train_batch_size", "per-device batch size": "per_device_train_batch_size",
+    "per device batch size": "per_device_train_batch_size", "number of epochs": "num_train_epochs",
+    "training epochs": "num_train_epochs", "train epochs": "num_train_epochs", "num train epochs": "num_train_epochs",
 }
 SPLIT_WORDS = {"eval": "eval", "evaluation": "eval", "validation": "eval", "val": "eval", "valid": "eval",
                 "dev": "eval", "test": "test", "train": "train", "training": "train"}
@@ -157,6 +160,20 @@ def _hyper_value(name: str, raw: str) -> Any:
         return "bf16" if "bf16" in lowered else "fp16" if ("amp" in lowered or "fp16" in lowered) else raw.strip()
     number = to_number(raw)
     return raw.strip() if number is None else number
+
+
+def setting_row(line: str) -> tuple[str, str, Any] | None:
+    """A two-cell row of a `| Parameter | Value |` (or `| Metric | Value |`) table: `| learning_rate | 8e-5 |`
+    -> ("hyper", "learning_rate", 8e-05), `| Accuracy | **0.91** |` -> ("metric", "eval_accuracy", 0.91)."""
+    parts = cells(line)
+    if len(parts) != 2 or not parts[0] or not parts[1]:
+        return None
+    label, raw = parts[0].strip("*_` "), parts[1].strip("*_` ")
+    if hyper := hyper_name(label):
+        return "hyper", hyper, _hyper_value(hyper, raw)
+    if (name := metric_name(label)) and (found := cell_number(raw)) is not None:
+        return "metric", name, from_percent(found[0]) if found[1] and "loss" not in name else found[0]
+    return None
 
 
 # ---- header-less metric lines: `eval_rouge1 = 46.6`, `"eval_loss": 3.49,`, `train_loss: 0.3` ----
@@ -345,7 +362,8 @@ def is_rule(line: str) -> bool:
 
 
 def table_row(line: str, names: list[str]) -> dict[str, Any] | None:
-    """One row as a history entry (`No log` cells left out); None when the line is not a row of this table."""
+    """One row as a history entry (`No log` cells left out); None when the line is not a row of this table.
+    A cell a person emphasised or wrote as a percentage (`**0.8676**`, `85.45%`) reads as in a runs table."""
     parts = [c for c in cells(line) if c] if "|" in line else cells(line)
     if len(parts) != len(names):  # pasted with single spaces: `No log` is the one cell with a space
         parts = re.sub(r"(?i)\bno log\b", "-", line).split()
@@ -354,6 +372,8 @@ def table_row(line: str, names: list[str]) -> dict[str, Any] | None:
     entry: dict[str, Any] = {}
     for name, cell in zip(names, parts):
         number = to_number(cell.replace(",", ""))
+        if number is None and (found := cell_number(cell)) is not None:  # `**0.8676**`, `85.45%` by hand
+            number = from_percent(found[0]) if found[1] and "loss" not in name else found[0]
         if number is not None:
             entry[name] = number
         elif cell.strip().lower() not in _MISSING_CELLS:

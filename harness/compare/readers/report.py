@@ -4,8 +4,10 @@ with numbers in it (a model card, a pasted notebook table, a results list).
 Runs are separated by Markdown headings (`## MBart (5e-5)`, `### 2. v=0.5`) or `Run 3` / `Experiment 2` /
 `Version 1.1` lines. Headings that only name a part of a run (`### Training results`, `## Hyperparameters`)
 do not separate runs. The level used is the shallowest one that gives at least two sections with
-numbers; each run is read from its own section only, so nothing leaks from one run into another (what
-comes before the first run heading belongs to none of them).
+numbers; each run is read from its own section only, so nothing leaks from one run into another. What
+comes before the first run's section gives no run, but the settings it states with no results of its own (a
+`## Training` list: `- Learning rate: 2e-5`, a command line) are every run's, where the run does not state its
+own.
 """
 
 from __future__ import annotations
@@ -120,13 +122,30 @@ def split_runs(path: str, lines: list[str], kind: str) -> Result:
         marks = [h for h in found if h[1] <= level]
         warnings: list[ParseWarning] = []
         runs = []
+        shared: dict = {}  # settings stated before the first run, in sections with no results
+        first = marks[0][0] if marks else len(lines)
+        if first:
+            _shared(scan(path, lines[:first], 1, []), path, kind, shared)
         for start, end, name in _sections(lines, marks):
             section = scan(path, lines[start + 1 : end], start + 2, warnings)
             if section.history or section.metrics:
                 runs.append(run_from_scan(section, name, path, kind, start + 1))
+            elif not runs:
+                _shared(section, path, kind, shared)
         if len(runs) >= 2:
+            for run in runs:
+                for key, value in shared.items():
+                    run.hyperparameters.setdefault(key, value)
             return runs, warnings
     return [], []
+
+
+def _shared(section, path: str, kind: str, into: dict) -> None:
+    """The hyper-parameters a section without results states (a setup list, a launch command)."""
+    if section.history or section.metrics or not (section.info or section.arguments or section.commands):
+        return
+    for key, value in run_from_scan(section, "", path, kind, 1).hyperparameters.items():
+        into.setdefault(key, value)
 
 
 def read_single(path: str, text: str) -> Result:

@@ -41,7 +41,7 @@ _NAME_WORDS = {
     "run", "runs", "run name", "run id", "run_name", "run_id", "name", "experiment", "experiments", "exp", "exp.",
     "experiment name", "experiment id", "exp name", "exp id", "version", "versions", "ver", "ver.", "config",
     "configuration", "configs", "setting", "settings", "setup", "method", "methods", "system", "systems",
-    "variant", "variants", "trial", "trials", "id", "#", "no", "no.", "approach", "tag", "label", "model / run",
+    "variant", "variants", "trial", "trials", "id", "#", "no", "no.", "approach", "tag", "model / run",
     "nom", "nombre", "lauf", "essai", "expérience", "experimento", "versión", "méthode", "método", "methode",
     "configuración", "exécution", "ejecución",
 }

@@ -280,6 +280,13 @@ class _Scanner:
                     split = "train" if key.startswith("train_") else "eval"
                     self.scan.metrics.setdefault(split, {}).setdefault(key, value)
             return True
+        if stripped[0] == "|" and line.count("|") == 3 and (row := pieces.setting_row(line)):
+            kind, key, value = row
+            if kind == "hyper":
+                self.scan.info.setdefault(key, value)
+            else:
+                self.scan.metrics.setdefault("train" if key.startswith("train_") else "eval", {}).setdefault(key, value)
+            return True
         if "oss" in line and (names := pieces.table_header(line)):
             self.table = names
             self.scan.lines.setdefault("training", lineno)
