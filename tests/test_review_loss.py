@@ -22,3 +22,21 @@ def test_no_remark_without_a_mix():
     assert review([_run("2.1", NOTEBOOK), _run("2.2", NOTEBOOK)]) == []
     assert review([_run("3.4", RUNLOG, "predicted_tokens"), _run("3.5", RUNLOG, "predicted_tokens")]) == []
     assert review([_run("3.3", RUNLOG), _run("2.1", NOTEBOOK)]) == []  # a log from before the field: unknown
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PARTS = st.lists(st.sampled_from(["a", "b", ".", "..", "", "c.txt", "a/b", "/", "//"]), max_size=5)
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(_PARTS, _PARTS)
+def test_same_path_is_normpath_equality(x, y):
+    """remarks._same_path skips normpath when the last parts differ: only a shortcut, never another answer."""
+    import os
+
+    from harness.compare.remarks import _same_path
+
+    a, b = "/".join(x), "/".join(y)
+    assert _same_path(a, b) == (os.path.normpath(a) == os.path.normpath(b))

@@ -7,7 +7,6 @@ ParseWarning naming the file and line, and every other file still yields its run
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
 import math
@@ -55,31 +54,24 @@ def load_runs(
     """
     if isinstance(paths, str):
         paths = [paths]
-    with _many_objects() as made:
+    # Reading thousands of logs makes millions of small dicts and lists that hold no cycles: the cyclic
+    # collector would walk them again and again for nothing (a third of a warm table's time). It is paused
+    # while reading; a big result is then frozen out of later collections (before the collector is back, or
+    # its first pass would walk all of it), so building the table over it does not walk it either. Reference
+    # counting still frees it as usual.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
         runs, warnings = _load_runs(paths, stale_after, now, max_bytes, cache)
-        made.append(len(runs))
+        if len(runs) >= BIG_RESULT:
+            gc.freeze()
+    finally:
+        if enabled:
+            gc.enable()
     return runs, warnings
 
 
 BIG_RESULT = 1000  # runs: from here on the result is frozen out of later collections
-
-
-@contextlib.contextmanager
-def _many_objects():
-    """Reading thousands of logs makes millions of small dicts and lists that hold no cycles: the cyclic
-    collector would walk them again and again for nothing (a third of a warm table's time). It is paused
-    while reading; a big result is then frozen (gc.freeze) so that building the table over it does not walk
-    it either. Freed as usual by reference counting."""
-    enabled = gc.isenabled()
-    made: list[int] = []
-    gc.disable()
-    try:
-        yield made
-    finally:
-        if made and made[0] >= BIG_RESULT:
-            gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def _load_runs(paths, stale_after, now, max_bytes, cache) -> tuple[list[Run], list[ParseWarning]]:

@@ -34,13 +34,24 @@ def same_eval_file(run: Run) -> str | None:
         for held in _files(run, _EVAL_ROLES):
             if train.get("sha256") and train.get("sha256") == held.get("sha256"):
                 return str(held.get("path") or train.get("path") or train["sha256"])
-            if train.get("path") and os.path.normpath(str(train["path"])) == os.path.normpath(str(held.get("path"))):
+            if train.get("path") and _same_path(str(train["path"]), str(held.get("path"))):
                 return str(train["path"])
     train_file = run.hyperparameters.get("train_file")
     eval_file = run.hyperparameters.get("validation_file")
-    if train_file and eval_file and os.path.normpath(str(train_file)) == os.path.normpath(str(eval_file)):
+    if train_file and eval_file and _same_path(str(train_file), str(eval_file)):
         return str(train_file)
     return None
+
+
+def _same_path(a: str, b: str) -> bool:
+    """normpath(a) == normpath(b), without normalising two paths whose last parts differ (every run asks)."""
+    last_a, last_b = a.rpartition("/")[2], b.rpartition("/")[2]
+    if last_a != last_b and last_a not in _MOVABLE and last_b not in _MOVABLE:
+        return False  # normpath keeps a last part other than these
+    return os.path.normpath(a) == os.path.normpath(b)
+
+
+_MOVABLE = ("", ".", "..")
 
 
 def collapse(run: Run) -> str | None:
