@@ -218,3 +218,50 @@ def test_runs_table_like_text_never_crashes(tmp_path_factory, lines):
     F.write(folder / "n.ipynb", json.dumps({"nbformat": 4, "cells": cells}))
     for warning in render_all(folder):
         assert warning.line >= 0
+
+
+# ---- decimal commas: one rule for runs tables and progress tables (pieces.cell_number) ----
+
+SPANISH = """\
+# Clasificador de reseñas
+
+## Resultados del entrenamiento
+
+| Epoch | Training Loss | Validation Loss | Accuracy |
+|---|---|---|---|
+| 1 | 1,0498 | 0,9123 | 0,612 |
+| 2 | 0,7311 | 0,6877 | 0,705 |
+| 3 | 0,5120 | 0,6034 | 0,731 |
+"""
+
+
+def test_progress_table_with_decimal_commas(tmp_path):
+    runs, _ = load(tmp_path, "README.md", SPANISH)
+    (run,) = runs.values()
+    assert [h["loss"] for h in run.history] == [1.0498, 0.7311, 0.512]
+    # `0,612` alone could be thousands; its column (and table) write decimal commas
+    assert [h["eval_accuracy"] for h in run.history] == [0.612, 0.705, 0.731]
+    assert run.eval_metrics.get("eval_loss", run.history[-1]["eval_loss"]) == 0.6034
+
+
+@pytest.mark.parametrize("rows, value", [
+    (["| 1 | 1,0498 |"], 1.0498), (["| 1 | 1,234.5 |"], 1234.5), (["| 1 | 12,345 |"], 12345),
+    (["| 1 | 1,234 |"], 1234),  # ambiguous, nothing around it: thousands
+    (["| 0,5 | 2 |", "| 1 | 12,345 |"], 12.345),  # the table writes decimal commas
+    (["| 1 | 12,345,678 |", "| 0,5 | 1,234 |"], 1234),  # its column has thousands: the column wins
+    (["| 1 | 2,5 |", "| 2 | 1,234 |"], 1.234),
+])
+def test_progress_row_commas_follow_the_column_then_the_table(rows, value):
+    commas: dict = {}
+    for line in rows:  # rows of one table: earlier rows teach later ones
+        row = pieces.table_row(line, ["epoch", "loss"], commas)
+    assert row["loss"] == value
+
+
+def test_runs_table_ambiguous_comma_follows_its_column(tmp_path):
+    text = ("| Modelo | Exactitud | Pérdida | Pasos |\n|---|---|---|---|\n| a | 0,891 | 1,234 | 12,345,678 |\n"
+            "| b | 0,902 | 1,0498 | 1,234 |\n")
+    runs, _ = load(tmp_path, "es.md", text)
+    assert runs["a"].eval_metrics["eval_loss"] == 1.234  # the column has `1,0498`: decimal commas
+    assert runs["a"].eval_metrics["eval_accuracy"] == 0.891
+    assert runs["b"].eval_metrics["eval_pasos"] == 1234  # its column has `12,345,678`: thousands

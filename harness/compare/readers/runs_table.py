@@ -88,6 +88,7 @@ class _Table:
     columns: list[_Column]
     name_at: int | None  # index of the name column; None for a sweep
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    commas: list[bool | None] = field(default_factory=list)  # per column: pieces.comma_reading of its cells
 
 
 def recognise(path: str, head: str) -> bool:
@@ -223,8 +224,8 @@ def _sweep_name(table: _Table, cells: list[str]) -> str:
                     if c.role in ("hyper", "model") and _name(cell))
 
 
-def _value(cell: str) -> Any:
-    number = pieces.cell_number(cell)
+def _value(cell: str, decimal_comma: bool | None = None) -> Any:
+    number = pieces.cell_number(cell, decimal_comma)
     if number is not None and not number[1]:
         return number[0]
     return _name(cell)
@@ -239,8 +240,9 @@ def _row_run(path: str, table: _Table, lineno: int, cells: list[str], warnings: 
         return None
     run = Run(name, path, REPORT, line=lineno, lines={"table": table.header_line})
     numbers = False
-    for column, cell in zip(table.columns, cells):
+    for at, (column, cell) in enumerate(zip(table.columns, cells)):
         text = cell.strip()
+        commas = table.commas[at] if table.commas else None
         if column.role == "ignore" or text.strip("*_` ").lower() in _MISSING:
             continue
         if column.role == "name":
@@ -251,11 +253,11 @@ def _row_run(path: str, table: _Table, lineno: int, cells: list[str], warnings: 
         elif column.role == "notes":
             run.notes = _name(text)
         elif column.role == "hyper":
-            run.hyperparameters.setdefault(column.key, _value(text))
+            run.hyperparameters.setdefault(column.key, _value(text, commas))
             for kind, key, value in pieces.pairs(text) if ":" in text or "=" in text else ():
                 if kind == "hyper":  # a `Hyper-parameters` cell: `lr: 2e-5, epochs: 20, dropout: 0.1`
                     run.hyperparameters.setdefault(key, value)
-        elif (found := pieces.cell_number(text)) is not None:
+        elif (found := pieces.cell_number(text, commas)) is not None:
             value, percent = found
             if (percent or column.percent) and "loss" not in column.key:
                 value = pieces.from_percent(value)
@@ -286,6 +288,7 @@ def read(path: str, text: str) -> Result:
     for table in find_tables(path, lines_of(text), _candidates(text), warnings):
         if not _settle_names(table):
             continue
+        table.commas = _comma_readings([cells for _, cells in table.rows])
         in_table: dict[str, int] = {}
         for lineno, cells in table.rows:
             run = _row_run(path, table, lineno, cells, warnings)
@@ -299,6 +302,17 @@ def read(path: str, text: str) -> Result:
             else:
                 by_name[run.version] = run
     return list(by_name.values()), warnings
+
+
+def _comma_readings(rows: list[list[str]], by_row: bool = False) -> list[bool | None]:
+    """For each column (each row of a transposed table) whether its cells write decimal commas
+    (pieces.comma_reading), the whole table's reading where its own cells do not decide; [] when no cell
+    has a comma (the common case: nothing to decide)."""
+    if not any("," in cell for cells in rows for cell in cells):
+        return []
+    whole = pieces.comma_reading(cell for cells in rows for cell in cells)
+    groups = rows if by_row else [[cells[n] for cells in rows if n < len(cells)] for n in range(len(rows[0]))]
+    return [own if (own := pieces.comma_reading(group)) is not None else whole for group in groups]
 
 
 def _settle_names(table: _Table) -> bool:
