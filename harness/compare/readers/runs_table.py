@@ -26,6 +26,27 @@ stands after the first known metric column (`Dice`), else a hyper-parameter (`Dr
 each of them. A name seen twice in one table gets `#2`; the same name in two
 tables is one run (the first table's value kept, a warning when they differ). A Trainer-generated model card is
 not read here: it is one run (report.SINGLE_READER).
+
+Transposed tables (a comparison pasted the other way round) give one Run per column, named by its header:
+
+    | Metric        | Polaris | Aurora |
+    |---------------|---------|--------|
+    | train_loss    | 3.0482  | 2.8478 |
+    | eval_accuracy | 0.4328  | 0.4701 |
+    | epoch         | 1.0     | 2.24   |
+
+The first header cell is empty, a name word or `Metric`/`Parameter`/`Setting`/... (`Train`/`Eval`/`Test`
+make bare rows that split's: `loss` under `**EVAL**` is `eval_loss`); two or more columns are named like
+runs: not a metric or hyper-parameter label (a runs table, a per-class or progress table), not `Value`/`Std`/
+`Description`, not `Train`/`Test` (one run's splits) nor `Epoch 2`/`3` (one run's evaluations). Its rows
+are mostly labels the harness knows (two or more, at least half, a metric among them); a table of the same
+runs that is mostly system settings (`World Size`, `GPU`) is read too once another table named them. A
+two-column `| Parameter | Value |` table is one run's, read by text.scan (pieces.setting_row). A text with
+such a table is read here, like any runs table, and what else it holds (pasted Trainer output of one of
+the runs) is not read again: the table has the numbers that run printed.
+
+Commas in cells: pieces.cell_number; an ambiguous `1,234` follows its column (a transposed table: its row),
+then its table, else reads as thousands.
 """
 
 from __future__ import annotations
