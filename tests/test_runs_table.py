@@ -218,3 +218,217 @@ def test_runs_table_like_text_never_crashes(tmp_path_factory, lines):
     F.write(folder / "n.ipynb", json.dumps({"nbformat": 4, "cells": cells}))
     for warning in render_all(folder):
         assert warning.line >= 0
+
+
+# ---- decimal commas: one rule for runs tables and progress tables (pieces.cell_number) ----
+
+SPANISH = """\
+# Clasificador de reseñas
+
+## Resultados del entrenamiento
+
+| Epoch | Training Loss | Validation Loss | Accuracy |
+|---|---|---|---|
+| 1 | 1,0498 | 0,9123 | 0,612 |
+| 2 | 0,7311 | 0,6877 | 0,705 |
+| 3 | 0,5120 | 0,6034 | 0,731 |
+"""
+
+
+def test_progress_table_with_decimal_commas(tmp_path):
+    runs, _ = load(tmp_path, "README.md", SPANISH)
+    (run,) = runs.values()
+    assert [h["loss"] for h in run.history] == [1.0498, 0.7311, 0.512]
+    # `0,612` alone could be thousands; its column (and table) write decimal commas
+    assert [h["eval_accuracy"] for h in run.history] == [0.612, 0.705, 0.731]
+    assert run.eval_metrics.get("eval_loss", run.history[-1]["eval_loss"]) == 0.6034
+
+
+@pytest.mark.parametrize("rows, value", [
+    (["| 1 | 1,0498 |"], 1.0498), (["| 1 | 1,234.5 |"], 1234.5), (["| 1 | 12,345 |"], 12345),
+    (["| 1 | 1,234 |"], 1234),  # ambiguous, nothing around it: thousands
+    (["| 0,5 | 2 |", "| 1 | 12,345 |"], 12.345),  # the table writes decimal commas
+    (["| 1 | 12,345,678 |", "| 0,5 | 1,234 |"], 1234),  # its column has thousands: the column wins
+    (["| 1 | 2,5 |", "| 2 | 1,234 |"], 1.234),
+])
+def test_progress_row_commas_follow_the_column_then_the_table(rows, value):
+    commas: dict = {}
+    for line in rows:  # rows of one table: earlier rows teach later ones
+        row = pieces.table_row(line, ["epoch", "loss"], commas)
+    assert row["loss"] == value
+
+
+def test_runs_table_ambiguous_comma_follows_its_column(tmp_path):
+    text = ("| Modelo | Exactitud | Pérdida | Pasos |\n|---|---|---|---|\n| a | 0,891 | 1,234 | 12,345,678 |\n"
+            "| b | 0,902 | 1,0498 | 1,234 |\n")
+    runs, _ = load(tmp_path, "es.md", text)
+    assert runs["a"].eval_metrics["eval_loss"] == 1.234  # the column has `1,0498`: decimal commas
+    assert runs["a"].eval_metrics["eval_accuracy"] == 0.891
+    assert runs["b"].eval_metrics["eval_pasos"] == 1234  # its column has `12,345,678`: thousands
+
+
+# ---- transposed tables: metrics as rows, one column per run ----
+
+FLIP = """\
+# Fine-tuning on two clusters
+
+| Metric | Polaris | Aurora |
+|---|---|---|
+| train_loss | 3.0482 | 2.8478 |
+| eval_loss | 2.8139 | 2.5437 |
+| eval_accuracy | 0.4328 | 0.4701 |
+| perplexity | 16.6743 | 12.7268 |
+| epoch | 1.0 | 2.24 |
+"""
+FLIP_HYPER = """\
+| Parameter | lr=2e-5 | lr=5e-5 | bert-base-uncased |
+|:--|--:|--:|--:|
+| Learning Rate | 2e-5 | 5e-5 | 3e-5 |
+| Batch size | 16 | 16 | 32 |
+| Epochs | 3 | 3 | 2 |
+| Accuracy (%) | 89.1 | 90.2 | 88.0 |
+| Val Loss | 0.41 | 0.39 | - |
+"""
+FLIP_SPLITS = """\
+| **TRAIN** |  run-a   |   run-b   |
+| --------- | :--------: | :--------: |
+| loss      |   3.0482   |   2.8478   |
+| runtime   | 0:06:48.60 | 0:04:59.19 |
+
+| **EVAL**      |     run-a     |     run-b     |
+| ------------- | :-----------: | :-----------: |
+| accuracy      |     0.4328    |     0.4701    |
+| loss          |     2.8139    |     2.5437    |
+| `samples/sec` |      1.118    |      0.329    |
+
+| **CONFIG**  | run-a | run-b |
+| ----------- | ----- | ----- |
+| World Size  |   8   |  24   |
+| GPU         | A100  | PVC   |
+| Epoch       |  1.0  | 2.24  |
+"""
+FLIP_TABS = "Métrica\tbaseline\tlarger lr\nExactitud\t0,891\t0,902\nPérdida\t0,412\t0,398\nÉpocas\t3\t3\n"
+SHAPES.update({"flip.md": FLIP, "flip_hyper.md": FLIP_HYPER, "flip_splits.md": FLIP_SPLITS, "flip.txt": FLIP_TABS})
+
+
+def test_transposed_table_one_run_per_column(tmp_path):
+    runs, warnings = load(tmp_path, "comparison.md", FLIP)
+    assert sorted(runs) == ["Aurora", "Polaris"] and warnings == []
+    aurora = runs["Aurora"]
+    assert aurora.source_kind == REPORT and aurora.line == 3
+    assert aurora.train_metrics == {"train_loss": 2.8478}
+    assert aurora.eval_metrics == {"eval_loss": 2.5437, "eval_accuracy": 0.4701, "perplexity": 12.7268}
+    assert aurora.epochs == 2.24 and runs["Polaris"].eval_metrics["eval_loss"] == 2.8139
+
+
+def test_transposed_hyperparameter_rows_and_headers_naming_runs(tmp_path):
+    runs, _ = load(tmp_path, "sweep.md", FLIP_HYPER)
+    assert sorted(runs) == ["bert-base-uncased", "lr=2e-5", "lr=5e-5"]
+    second = runs["lr=5e-5"]
+    assert second.hyperparameters == {"learning_rate": 5e-5, "per_device_train_batch_size": 16, "num_train_epochs": 3}
+    assert second.eval_metrics["eval_accuracy"] == 0.902 and second.eval_metrics["eval_loss"] == 0.39
+    assert "eval_loss" not in runs["bert-base-uncased"].eval_metrics  # `-` is missing
+
+
+def test_transposed_split_headers_runtimes_and_a_settings_table_of_the_same_runs(tmp_path):
+    runs, warnings = load(tmp_path, "cmp.md", FLIP_SPLITS)
+    assert sorted(runs) == ["run-a", "run-b"] and warnings == []
+    b = runs["run-b"]
+    assert b.train_metrics == {"train_loss": 2.8478, "train_runtime": 299.19}
+    assert (b.eval_metrics["eval_accuracy"], b.eval_metrics["eval_loss"]) == (0.4701, 2.5437)
+    assert b.eval_metrics["eval_samples_per_second"] == 0.329
+    # the CONFIG table is mostly system settings, but it names the same runs as the tables accepted above
+    assert b.hyperparameters == {"world_size": 24, "gpu": "PVC", "num_train_epochs": 2.24}
+
+
+def test_transposed_tab_table_with_spanish_labels_and_decimal_commas(tmp_path):
+    runs, _ = load(tmp_path, "notas.txt", FLIP_TABS)
+    assert sorted(runs) == ["baseline", "larger lr"]
+    assert runs["baseline"].eval_metrics["eval_accuracy"] == 0.891  # `0,891`: a decimal comma
+    assert runs["larger lr"].eval_metrics["eval_loss"] == 0.398 and runs["baseline"].epochs == 3
+
+
+def test_transposed_table_beside_pasted_trainer_output(tmp_path):
+    text = FLIP + """
+## Running on Aurora
+
+```
+***** train metrics *****
+  epoch                    =       2.24
+  train_loss               =     2.8478
+  train_runtime            = 0:04:59.19
+***** eval metrics *****
+  eval_loss               =     2.5437
+```
+"""
+    runs, _ = load(tmp_path, "comparison.md", text)
+    assert sorted(runs) == ["Aurora", "Polaris"]  # the table's runs; the table holds the pasted run's numbers
+    assert runs["Aurora"].eval_metrics["eval_loss"] == 2.5437 and runs["Polaris"].train_metrics["train_loss"] == 3.0482
+
+
+def test_transposed_and_row_tables_of_the_same_runs_merge(tmp_path):
+    text = FLIP + "\n| Run | BLEU |\n|---|---|\n| Aurora | 27.5 |\n| Polaris | 26.0 |\n"
+    runs, warnings = load(tmp_path, "both.md", text)
+    assert sorted(runs) == ["Aurora", "Polaris"] and warnings == []
+    assert runs["Aurora"].eval_metrics["eval_bleu"] == 27.5 and runs["Aurora"].eval_metrics["eval_loss"] == 2.5437
+
+
+@pytest.mark.parametrize("text", [
+    "| Parameter | Value |\n|---|---|\n| learning_rate | 2e-5 |\n| Accuracy | 0.91 |\n",  # one run's settings
+    "| Metric | Value | Std |\n|---|---|---|\n| Accuracy | 0.91 | 0.01 |\n| Loss | 0.3 | 0.02 |\n",
+    "| Parameter | Value | Description |\n|---|---|---|\n| learning_rate | 2e-5 | step size |\n| Accuracy | 0.9 | dev |\n",
+    "| Metric | Train | Validation | Test |\n|---|---|---|---|\n| Loss | 0.2 | 0.3 | 0.31 |\n| Accuracy | 0.95 | 0.9 | 0.89 |\n",
+    "| Metric | Epoch 1 | Epoch 2 |\n|---|---|---|\n| Loss | 0.5 | 0.4 |\n| Accuracy | 0.8 | 0.85 |\n",
+    "| | 1 | 2 | 3 |\n|---|---|---|---|\n| Loss | 0.5 | 0.4 | 0.3 |\n| Accuracy | 0.8 | 0.85 | 0.86 |\n",
+    "| Label | Precision | Recall |\n|---|---|---|\n| neg | 0.91 | 0.9 |\n| pos | 0.9 | 0.91 |\n",  # per class
+    "| Metric | A | B |\n|---|---|---|\n| GPU | A100 | H100 |\n| Nodes | 2 | 4 |\n| Accuracy | 0.9 | 0.8 |\n",  # not mostly labels
+    "| Metric | A | B |\n|---|---|---|\n| Learning rate | 2e-5 | 5e-5 |\n| Epochs | 3 | 3 |\n",  # no metric row
+    "| Metric | A | Accuracy |\n|---|---|---|\n| Loss | 0.5 | 0.4 |\n| F1 | 0.8 | 0.85 |\n",  # a metric column
+    "| Dataset | Accuracy | F1 |\n|---|---|---|\n| imdb | 0.9 | 0.8 |\n| sst2 | 0.8 | 0.7 |\n",
+])
+def test_tables_that_are_not_transposed_runs(text):
+    assert runs_table.read("x.md", text)[0] == []
+
+
+def test_told_apart_tables_keep_their_reading(tmp_path):
+    runs, _ = load(tmp_path, "card.md", "| Parameter | Value |\n|---|---|\n| learning_rate | 8e-5 |\n| Accuracy | 0.91 |\n")
+    assert list(runs) == ["card"] and runs["card"].eval_metrics["eval_accuracy"] == 0.91
+    assert runs["card"].hyperparameters["learning_rate"] == 8e-5
+    progress = "| Epoch | Training Loss | Validation Loss | Accuracy |\n|---|---|---|---|\n| 1 | 0.5 | 0.4 | 0.8 |\n"
+    runs, _ = load(tmp_path, "p.md", progress)
+    assert list(runs) == ["p"] and runs["p"].history == [{"epoch": 1, "loss": 0.5, "eval_loss": 0.4,
+                                                            "eval_accuracy": 0.8}]
+    runs, _ = load(tmp_path, "runs.md", PIPE)
+    assert sorted(runs) == ["baseline", "v2 (lr 5e-5)"]
+
+
+def test_transposed_run_names_are_escaped(tmp_path):
+    evil = "<img src=x onerror=alert(1)>"
+    F.write(tmp_path / "evil.md", f"| Metric | {evil} | b |\n|---|---|---|\n| Accuracy | 0.9 | 0.8 |\n| Loss | 0.3 | 0.4 |\n")
+    runs, warnings = load_runs([str(tmp_path)])
+    assert evil in {r.version for r in runs}
+    table = build_table(runs, parse_warnings=warnings)
+    for fmt in ("markdown", "html"):
+        assert "<img" not in render(table, fmt)
+
+
+@SETTINGS
+@given(st.sampled_from(["flip.md", "flip_hyper.md", "flip_splits.md", "flip.txt"]),
+       st.lists(_mutation, min_size=1, max_size=4))
+def test_mutated_transposed_tables_never_crash(tmp_path_factory, name, mutations):
+    check_mutant(tmp_path_factory, name, mutate(SHAPES[name].encode(), mutations))
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([
+    "| Metric | a | b |", "| | a | b |", "|---|---|---|", "| Accuracy | 0.9 | 0,8 |", "| Loss | 1,234 | - |",
+    "| lr | 2e-5 | x |", "| **EVAL** | a | b |", "| runtime | 0:01:02.5 | 9:99 |", "| loss | 0.1 |",
+    "| Parameter | Value |", "| Epoch | Training Loss | Validation Loss |", "| 1 | 0,5 | 0,4 |", "\ta\tb",
+    "Accuracy\t0.9\t0.8", "Metric    a    b", "", "text", "|", "| Metric | Train | Test |",
+]), max_size=25))
+def test_transposed_like_text_never_crashes(tmp_path_factory, lines):
+    folder = tmp_path_factory.mktemp("flip")
+    F.write(folder / "f.md", "\n".join(lines))
+    F.write(folder / "f.txt", "\n".join(lines))
+    for warning in render_all(folder):
+        assert warning.line >= 0

@@ -336,21 +336,53 @@ _CELL_NUMBER_RE = re.compile(
     r"^(?:[<>~≈]=?\s*)?([-+−]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)\s*(%?)"
     r"\s*(?:(?:±|\+/?-|\(|\[).*)?$", re.IGNORECASE)
 _THOUSANDS_RE = re.compile(r"^[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?$")
+_AMBIGUOUS_RE = re.compile(r"^[-+]?[1-9]\d{0,2},\d{3}$")  # `1,234`: thousands, or a decimal comma?
+_DECIMAL_COMMA_RE = re.compile(r"^[-+]?\d+,\d+$")
 
 
-def cell_number(cell: str) -> tuple[int | float, bool] | None:
+def comma_kind(raw: str) -> str | None:
+    """How a number written with a comma reads: `decimal` (`1,0498`, `0,891`, `12,5`), `thousands`
+    (`12,345,678`, `1,234.5`), `ambiguous` (`1,234`: one comma, exactly three digits after it, no point),
+    or None (not such a number)."""
+    if _AMBIGUOUS_RE.match(raw):
+        return "ambiguous"
+    if _THOUSANDS_RE.match(raw):
+        return "thousands"
+    return "decimal" if _DECIMAL_COMMA_RE.match(raw) else None
+
+
+def comma_reading(cells) -> bool | None:
+    """Whether cells that belong together (a column, a table) write decimals with a comma: True when one
+    can only be read so and none only as thousands, False for the other way round, None when none decides."""
+    kinds = set()
+    for cell in cells:
+        if "," in cell and (m := _CELL_NUMBER_RE.match(_bare_cell(cell))):
+            kinds.add(comma_kind(m.group(1).replace("−", "-")))
+    if ("decimal" in kinds) == ("thousands" in kinds):
+        return None
+    return "decimal" in kinds
+
+
+def _bare_cell(cell: str) -> str:
+    return cell.strip().strip("*_`").rstrip("*†‡§¹²³ ").strip("*_`").strip()
+
+
+def cell_number(cell: str, decimal_comma: bool | None = None) -> tuple[int | float, bool] | None:
     """(value, written as a percentage?) of a hand-written table cell; None when it holds no number.
 
     Emphasis and footnote marks go (`**0.902**`, `0.88†`); a spread keeps the mean (`0.89 ± 0.01`,
-    `0.89 (0.01)`, `0.89 +/- 0.01`); `1,234.5` has thousands, `0,891` a decimal comma."""
-    text = cell.strip().strip("*_`").rstrip("*†‡§¹²³ ").strip("*_`").strip()
-    m = _CELL_NUMBER_RE.match(text)
+    `0.89 (0.01)`, `0.89 +/- 0.01`). Commas: `1,234.5` and `12,345,678` have thousands, `0,891` and `1,0498`
+    a decimal comma; `1,234` (one comma, three digits after it) is a thousand and more unless
+    `decimal_comma` says the cells around it (its column, its table: see comma_reading) write decimal commas."""
+    m = _CELL_NUMBER_RE.match(_bare_cell(cell))
     if not m:
         return None
     raw = m.group(1).replace("−", "-")
     if "," in raw:
-        raw = raw.replace(",", "") if _THOUSANDS_RE.match(raw) else raw.replace(",", ".", 1) if raw.count(",") == 1 \
-            and "." not in raw else ""
+        kind = comma_kind(raw)
+        if kind == "ambiguous":
+            kind = "decimal" if decimal_comma else "thousands"
+        raw = raw.replace(",", "") if kind == "thousands" else raw.replace(",", ".") if kind == "decimal" else ""
     number = to_number(raw)
     return None if number is None else (number, bool(m.group(2)))
 
@@ -361,18 +393,27 @@ def is_rule(line: str) -> bool:
     return bool(stripped) and set(stripped) <= set("|:- \t") and "-" in stripped
 
 
-def table_row(line: str, names: list[str]) -> dict[str, Any] | None:
+def table_row(line: str, names: list[str], commas: dict[str, bool] | None = None) -> dict[str, Any] | None:
     """One row as a history entry (`No log` cells left out); None when the line is not a row of this table.
-    A cell a person emphasised or wrote as a percentage (`**0.8676**`, `85.45%`) reads as in a runs table."""
+    A cell a person emphasised or wrote as a percentage (`**0.8676**`, `85.45%`) reads as in a runs table,
+    commas as cell_number reads them. `commas` is the table's memory across rows (the caller keeps one dict
+    per table): column name -> True once a cell of that column could only be a decimal comma (`1,0498`),
+    False once only thousands (`12,345,678`); `""` for the table as a whole. An ambiguous `1,234` follows
+    its column, else the table, else reads as thousands."""
     parts = [c for c in cells(line) if c] if "|" in line else cells(line)
     if len(parts) != len(names):  # pasted with single spaces: `No log` is the one cell with a space
         parts = re.sub(r"(?i)\bno log\b", "-", line).split()
     if len(parts) != len(names):
         return None
+    if "," in line:
+        commas = {} if commas is None else commas
+        for name, cell in zip(names, parts):
+            if "," in cell and (seen := comma_reading((cell,))) is not None:
+                commas[name] = commas[""] = seen
     entry: dict[str, Any] = {}
     for name, cell in zip(names, parts):
-        number = to_number(cell.replace(",", ""))
-        if number is None and (found := cell_number(cell)) is not None:  # `**0.8676**`, `85.45%` by hand
+        number = to_number(cell) if "," not in cell else None
+        if number is None and (found := cell_number(cell, commas and commas.get(name, commas.get("")))) is not None:
             number = from_percent(found[0]) if found[1] and "loss" not in name else found[0]
         if number is not None:
             entry[name] = number

@@ -111,6 +111,7 @@ class _Scanner:
         self.scan = Scan()
         self.block: dict[str, Any] | None = None
         self.table: list[str] | None = None  # column names while inside a progress table
+        self.commas: dict[str, bool] = {}  # how that table writes commas (pieces.table_row)
         self.results_list = False  # inside a list introduced by "... results ...:"
 
     def run(self) -> Scan:
@@ -221,7 +222,7 @@ class _Scanner:
     def table_line(self, lineno: int, line: str) -> bool:
         if pieces.is_rule(line):
             return True
-        row = pieces.table_row(line, self.table)
+        row = pieces.table_row(line, self.table, self.commas)
         if row is None:
             if line.lstrip().startswith("|"):  # still the table's shape, but not a row of numbers we can read
                 self.warnings.append(ParseWarning(self.path, lineno, "table row not read (cells do not fit the "
@@ -288,7 +289,7 @@ class _Scanner:
                 self.scan.metrics.setdefault("train" if key.startswith("train_") else "eval", {}).setdefault(key, value)
             return True
         if "oss" in line and (names := pieces.table_header(line)):
-            self.table = names
+            self.table, self.commas = names, {}
             self.scan.lines.setdefault("training", lineno)
             return True
         self.results_list = stripped.endswith(":") and bool(_RESULTS_INTRO_RE.search(line))
