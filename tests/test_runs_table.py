@@ -432,3 +432,15 @@ def test_transposed_like_text_never_crashes(tmp_path_factory, lines):
     F.write(folder / "f.txt", "\n".join(lines))
     for warning in render_all(folder):
         assert warning.line >= 0
+
+
+def test_in_trainer_output_only_a_pasted_pipe_table_is_tried():
+    """Trainer's own lines (metrics blocks, argument dumps) never make a table of runs; a pasted one still does."""
+    import logfixtures as F
+
+    from harness.compare.readers import runs_table
+
+    assert not runs_table.recognise("hf4.txt", F.HF4_STDOUT)
+    assert not runs_table.recognise("hf5.log", F.HF5_STDOUT)
+    pasted = F.HF4_STDOUT + "\n| Run | LR | eval_loss |\n|---|---|---|\n| a | 2e-5 | 1.5 |\n| b | 5e-5 | 1.4 |\n"
+    assert runs_table.recognise("notes.md", pasted)

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.compare.readers import Reader, Result, lines_of, pieces
+from harness.compare.readers import text as text_reader
 from harness.compare.records import REPORT, ParseWarning, Run
 from harness.runlog.trainer_text import parse_metric_value
 
@@ -144,10 +145,19 @@ class _FlipTable:
 
 def recognise(path: str, head: str) -> bool:
     """A header line in the text; in a text over 1 MB (program output, not a hand-kept report) only in
-    its first 256 KB, so that the test stays cheap on every big Trainer stdout."""
+    its first 256 KB, so that the test stays cheap on every big Trainer stdout.
+
+    In Trainer's own output only pipe-table lines are tried: a table pasted there is a Markdown one, and the
+    header test on every line (metrics blocks, argument dumps: runs of spaces) cost more than reading the file."""
     if "generated_from_trainer" in head[:4096]:
         return False
-    return bool(_HEADER_RE.search(head if len(head) <= _FULL_SCAN else head[:_HEAD_SCAN]))
+    text = head if len(head) <= _FULL_SCAN else head[:_HEAD_SCAN]
+    if text_reader.TRAINER_MARK_RE.search(text):
+        text = "\n".join(_PIPE_LINE_RE.findall("\n" + text))
+    return bool(_HEADER_RE.search(text))
+
+
+_PIPE_LINE_RE = re.compile(r"\n([ \t]*\|[^\n]*)")  # a literal first character: the engine skips to each line
 
 
 def _split(line: str) -> tuple[str, list[str]]:
