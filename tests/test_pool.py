@@ -3,6 +3,7 @@
 import dataclasses
 import gc
 import os
+import signal
 
 import logfixtures as F
 import pytest
@@ -78,3 +79,30 @@ def test_loading_leaves_the_collector_as_it_found_it(many, enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_do_not_outlive_a_killed_harness(tmp_path, how):
+    """Killed mid-read, `harness table` leaves no worker behind (they would wait for ever for their next chunk)."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    for i in range(pool.MIN_FILES + 200):
+        F.write(tmp_path / "logs" / f"2.{i}.log", F.runlog(version=f"2.{i}"))
+    command = [sys.executable, "-m", "harness", "table", str(tmp_path / "logs"), "--no-cache", "--format", "csv"]
+    harness = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    parent = psutil.Process(harness.pid)
+    workers = []
+    while not workers and harness.poll() is None:  # until the pool has started (or the table is done)
+        workers = parent.children()
+        time.sleep(0.01)
+    assert workers, "the table finished before its pool started: give it more files"
+    harness.send_signal(how)
+    harness.wait(timeout=30)
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    for worker in alive:
+        worker.kill()
+    assert alive == []

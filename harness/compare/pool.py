@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -49,9 +52,36 @@ def read_files(read, paths: list[str], encode: bool) -> list[tuple[Read, tuple |
 def _in_pool(read, paths: list[str], encode: bool, workers: int):
     size = max(1, -(-len(paths) // (workers * _CHUNKS_PER_WORKER)))
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         done = pool.map(_chunk, [read] * len(chunks), chunks, [encode] * len(chunks))
         return [item for chunk in done for item in chunk]
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker ends with the `harness` that started it. Killed (SIGKILL, or SIGTERM's default), the parent
+    cleans nothing up, and a worker waiting for its next chunk would wait for ever: each holds the write end
+    of the pipe it reads, so it never sees end-of-file. Linux: the kernel signals it (PR_SET_PDEATHSIG);
+    elsewhere a thread watches the parent."""
+    try:
+        import ctypes
+
+        if ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != parent:  # it died before the call took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):  # no libc prctl: not Linux
+        pass
+    threading.Thread(target=_watch, args=(parent,), daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _chunk(read, paths: list[str], encode: bool):
