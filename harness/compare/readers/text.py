@@ -95,7 +95,7 @@ _ASSIGNED_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*=\s*(\"[^\"\n]*\"|'[^'\n]*'|[-+]
 # `loading configuration file https://huggingface.co/roberta-large/resolve/main/config.json`, or from the
 # hub cache `.../models--org--name/snapshots/...`: the checkpoint Trainer's INFO lines say was loaded.
 _LOADED_MODEL_RE = re.compile(r"loading (?:configuration|weights) file .*?(?:huggingface\.co/([\w.-]+(?:/[\w.-]+)?)/resolve/"
-                              r"|models--([\w.-]+?(?:--[\w.-]+)?)/snapshots/)")
+                              r"|models--([\w.-]+?(?:--[\w.-]+)?)[/\\]snapshots[/\\])")  # `\` on Windows
 # The prefix Python logging puts in front of a message: transformers' `[INFO|trainer.py:2314] 2024-03-01
 # 12:00:00,000 >> `, the example scripts' `03/01/2024 12:00:00 - INFO - __main__ - `, the default `INFO:root:`.
 _LOGGER_PREFIX_RE = re.compile(
