@@ -184,7 +184,7 @@ def test_colab_notebook_gives_its_row(tmp_path):
     hp = run.hyperparameters
     assert (hp["model"], hp["learning_rate"], hp["num_train_epochs"], hp["precision"]) == (
         "distilbert-base-uncased", 2e-5, 2, "bf16")
-    assert "per_device_train_batch_size" not in hp  # `batch_size` is a variable: its value is not in the text
+    assert hp["per_device_train_batch_size"] == 16  # `batch_size = 16` above: the variable's value is in the text
     assert (run.train_metrics["train_loss"], run.eval_metrics["eval_loss"], run.eval_metrics["eval_accuracy"]) == (
         0.2844, 0.2988, 0.893)
     assert [h.get("eval_accuracy") for h in run.history if "eval_accuracy" in h][:2] == [0.871, 0.893]

@@ -125,10 +125,15 @@ _PAIR_RE = re.compile(r"([A-Za-z][\w \-./()]{0,40}?)\**\s*[:=]\s*\**\s*(" + _NUM
 _LEAD_RE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])?\s*(?:\**[\w ]{1,30}\**\s*:\s*)?")
 
 
+_ROUGE_SCORE_RE = re.compile(r"\bScore\(\s*precision=")
+
+
 def pairs(line: str) -> list[tuple[str, str, Any]]:
     """`Test Loss: 1.0773, Test Accuracy: 0.5652` or `- **results**: accuracy=0.8667, f1=0.8611`: every
     `label: number` of the line whose label names a metric or a hyper-parameter, when there are two or
     more of them (one alone is a bullet's business)."""
+    if "Score(" in line and _ROUGE_SCORE_RE.search(line):
+        return []  # rouge_score's `Score(precision=.., recall=.., fmeasure=..)`: one n-gram's parts, not metrics
     body = line
     lead = _LEAD_RE.match(line)
     if lead and not _PAIR_RE.match(line, lead.start(), lead.end() + 1):
@@ -223,10 +228,21 @@ _NUMERIC_ARGS = {"learning_rate", "num_train_epochs", "per_device_train_batch_si
 
 
 def _scan(text: str, start: int = 0):
-    """(index, character, bracket depth after it, inside quotes?) for each character from `start`."""
-    depth, quote = 0, ""
+    """(index, character, bracket depth after it, inside quotes or a `# comment`?) for each character from
+    `start`. A comment (code people quote: `lr=2e-4,  # don't raise it`) runs to the end of its line; its
+    brackets and quotes count for nothing."""
+    depth, quote, comment = 0, "", False
     for i in range(start, len(text)):
         ch = text[i]
+        if comment:
+            if ch != "\n":
+                yield i, ch, depth, True
+                continue
+            comment = False
+        elif ch == "#" and not quote and (i == start or text[i - 1] in " \t\n,([{"):
+            comment = True
+            yield i, ch, depth, True
+            continue
         if quote or ch in "'\"":
             quote = "" if ch == quote else (quote or ch)
             yield i, ch, depth, True
@@ -256,11 +272,24 @@ def _top_level_split(text: str) -> list[str]:
     return parts
 
 
-def call_kwargs(inner: str) -> dict[str, Any]:
+def _drop_comment(part: str) -> str:
+    """`fp16=True  # use fp16` -> `fp16=True` (a `#` inside quotes stays)."""
+    quote = ""
+    for i, ch in enumerate(part):
+        if quote or ch in "'\"":
+            quote = "" if ch == quote else (quote or ch)
+        elif ch == "#" and (i == 0 or part[i - 1] in " \t\n,([{"):
+            return part[:i]
+    return part
+
+
+def call_kwargs(inner: str, assigned: dict[str, Any] | None = None) -> dict[str, Any]:
     """`learning_rate=2e-5, fp16=True, output_dir="out"` -> values; a bare name in code (`batch_size`)
-    is a variable whose value the text does not hold, so it is left out."""
+    is a variable: its value when the text assigned it a literal before (`assigned`), else left out."""
     out: dict[str, Any] = {}
     for part in _top_level_split(inner):
+        if "#" in part:
+            part = _drop_comment(part)
         m = _KWARG_RE.match(part)
         if not m:
             continue
@@ -274,6 +303,8 @@ def call_kwargs(inner: str) -> dict[str, Any]:
         number = to_number(raw)
         if number is not None:
             out[key] = number
+        elif assigned and raw in assigned:
+            out[key] = assigned[raw]
         elif raw in ("True", "False"):
             out[key] = raw == "True"
         elif key not in _NUMERIC_ARGS and not _CODE_RE.search(raw) and raw[0] not in "[{(":

@@ -16,7 +16,7 @@ import re
 
 from harness.compare.readers import Reader, Result, lines_of, stem
 from harness.compare.readers.text import run_from_scan, scan
-from harness.compare.records import REPORT, ParseWarning
+from harness.compare.records import JUPYTER, REPORT, ParseWarning
 
 _MD_HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _RUN_LINE_RE = re.compile(
@@ -126,10 +126,16 @@ def split_runs(path: str, lines: list[str], kind: str) -> Result:
         first = marks[0][0] if marks else len(lines)
         if first:
             _shared(scan(path, lines[:first], 1, []), path, kind, shared)
+        run_start = 0
         for start, end, name in _sections(lines, marks):
             section = scan(path, lines[start + 1 : end], start + 2, warnings)
-            if section.history or section.metrics:
+            if (section.history or section.metrics) and runs and kind == JUPYTER and _evaluation_only(name, section):
+                # `## Evaluate` over `trainer.evaluate()`: the run above, evaluated, not a run of its own
+                section = scan(path, lines[run_start + 1 : end], run_start + 2, [])
+                runs[-1] = run_from_scan(section, runs[-1].version, path, kind, run_start + 1)
+            elif section.history or section.metrics:
                 runs.append(run_from_scan(section, name, path, kind, start + 1))
+                run_start = start
             elif not runs:
                 _shared(section, path, kind, shared)
         if len(runs) >= 2:
@@ -138,6 +144,21 @@ def split_runs(path: str, lines: list[str], kind: str) -> Result:
                     run.hyperparameters.setdefault(key, value)
             return runs, warnings
     return [], []
+
+
+_STEP_WORDS = _PART_WORDS | set("evaluate evaluating inference predict prediction predictions validate it our "
+                                 "fine-tuned finetuned".split())
+
+
+def _evaluation_only(title: str, section) -> bool:
+    """A notebook step (`## Evaluate`) that only evaluated: no training logged, no arguments, command or
+    model of its own, and a title that names a step, not a run (`## Run B (lr 1e-5)` is a run)."""
+    words = re.findall(r"[^\W\d_][\w-]*", title.lower())
+    if not words or re.search(r"\d", title) or not all(w in _STEP_WORDS for w in words):
+        return False
+    if section.arguments or section.commands or section.info.get("model") or "train" in section.metrics:
+        return False
+    return not any("loss" in h or "train_loss" in h or "train_runtime" in h for h in section.history)
 
 
 def _shared(section, path: str, kind: str, into: dict) -> None:

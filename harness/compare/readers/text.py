@@ -86,11 +86,16 @@ _RESULTS_INTRO_RE = re.compile(r"result|metric|achieve|evaluation|score|performa
 _MODEL_NAME_RE = re.compile(r'"_name_or_path"\s*:\s*"([^"]+)"')
 _BASE_MODEL_RE = re.compile(r"fine-tuned version of \[([^\]]+)\]|from_pretrained\(\s*['\"]([^'\"]+)['\"]"
                             r"|\b(?:model_name|model_checkpoint|model_id|base_model|model_name_or_path)\s*=\s*"
-                            r"['\"]([^'\"]+)['\"]")
+                            r"['\"]([^'\"]+)['\"]|from_pretrained\(\s*([A-Za-z_]\w*)\s*(?:[,)]|$)")
+# What loads a tokenizer or processor names the model only when nothing loads the model itself.
+_NOT_THE_MODEL_RE = re.compile(r"(?:Tokenizer|Processor|FeatureExtractor)\w*\.from_pretrained\(")
+# `batch_size = 8`, `checkpoint = "org/name"  # comment`: a name code later passes (`per_device_train_batch_size=
+# batch_size`, `from_pretrained(checkpoint)`), whose value is then the text's own.
+_ASSIGNED_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*=\s*(\"[^\"\n]*\"|'[^'\n]*'|[-+]?\.?\d[\w.+-]*)\s*(?:#.*)?$")
 # `loading configuration file https://huggingface.co/roberta-large/resolve/main/config.json`, or from the
 # hub cache `.../models--org--name/snapshots/...`: the checkpoint Trainer's INFO lines say was loaded.
 _LOADED_MODEL_RE = re.compile(r"loading (?:configuration|weights) file .*?(?:huggingface\.co/([\w.-]+(?:/[\w.-]+)?)/resolve/"
-                              r"|models--([\w.-]+?(?:--[\w.-]+)?)/snapshots/)")
+                              r"|models--([\w.-]+?(?:--[\w.-]+)?)[/\\]snapshots[/\\])")  # `\` on Windows
 # The prefix Python logging puts in front of a message: transformers' `[INFO|trainer.py:2314] 2024-03-01
 # 12:00:00,000 >> `, the example scripts' `03/01/2024 12:00:00 - INFO - __main__ - `, the default `INFO:root:`.
 _LOGGER_PREFIX_RE = re.compile(
@@ -113,11 +118,15 @@ class _Scanner:
         self.table: list[str] | None = None  # column names while inside a progress table
         self.commas: dict[str, bool] = {}  # how that table writes commas (pieces.table_row)
         self.results_list = False  # inside a list introduced by "... results ...:"
+        self.assigned: dict[str, Any] = {}  # `name = literal` lines seen so far (code a notebook or report quotes)
+        self.loaded: str | None = None  # a tokenizer's or processor's checkpoint: the model when nothing else says
 
     def run(self) -> Scan:
         i, lines = 0, self.lines
         while i < len(lines):
             i = self.line(i, lines[i])
+        if self.loaded:
+            self.scan.info.setdefault("model", self.loaded)
         return self.scan
 
     def line(self, i: int, line: str) -> int:
@@ -192,7 +201,7 @@ class _Scanner:
             self.other(self.first + i, line)
             return i + 1
         text, nxt = found
-        for key, value in pieces.call_kwargs(text[1:-1]).items():
+        for key, value in pieces.call_kwargs(text[1:-1], self.assigned).items():
             self.scan.arguments.setdefault(key, value)
         self.scan.lines.setdefault("arguments", self.first + i)
         return nxt
@@ -243,6 +252,11 @@ class _Scanner:
         if logged:  # a logging call's message: what it says counts, but it is never a person's note
             line = line[logged.end():]
         if " = " in line:
+            if (assigned := _ASSIGNED_RE.match(line)) is not None:
+                name, raw = assigned.groups()
+                value = raw[1:-1] if raw[0] in "'\"" else pieces.to_number(raw)
+                if value is not None:
+                    self.assigned[name] = value
             for regex, key in _INFO:
                 m = regex.search(line)
                 if m:
@@ -310,6 +324,14 @@ class _Scanner:
             found = _LOADED_MODEL_RE.search(line)
         if found:
             name = next(g for g in found.groups() if g)
+            loads = found.re is _BASE_MODEL_RE and (found.group(2) or found.group(4))
+            if loads and found.group(4):  # `from_pretrained(checkpoint)`: the variable's value, if assigned
+                name = self.assigned.get(name)
+                if not isinstance(name, str) or not name:
+                    return
+            if loads and _NOT_THE_MODEL_RE.search(line, 0, found.end()):
+                self.loaded = self.loaded or name
+                return
             self.scan.info.setdefault("model", name.replace("--", "/") if "--" in name else name)
 
 
