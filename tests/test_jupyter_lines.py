@@ -90,3 +90,20 @@ def test_every_warning_names_a_cell_line_that_is_on_its_file_line(cells, as_list
         shown = (printed if output else source)[k]
         if as_lists or output:
             assert json.dumps(shown + "\n") in file_lines[warning.line - 1]
+
+
+def test_a_code_cells_starting_values_are_not_results(tmp_path):
+    """`eval_loss = 0.0` in a hand-written evaluation loop is where the code starts, not what it found; what the
+    cell printed is the result, and the code's settings still count."""
+    source = ["lr = 3e-4\n", "eval_loss = 0.0\n", "accuracy = 0\n", "for batch in loader:\n",
+              "    eval_loss += step(batch)\n", "print({'eval_loss': eval_loss, 'eval_accuracy': 0.81})\n"]
+    text = notebook([cell("code", ["args = TrainingArguments(learning_rate=lr, num_train_epochs=2)\n",
+                                   "trainer.train()\n"]),
+                     cell("code", source, stream(["{'eval_loss': 0.4123, 'eval_accuracy': 0.81}"]))])
+    from harness.compare.load import read_text_file
+
+    (tmp_path / "x.ipynb").write_text(text)
+    (run,), _ = read_text_file(str(tmp_path / "x.ipynb"))
+    assert run.eval_metrics["eval_loss"] == 0.4123 and run.eval_metrics["eval_accuracy"] == 0.81
+    assert "accuracy" not in run.eval_metrics and "eval_loss" not in run.train_metrics
+    assert run.hyperparameters.get("num_train_epochs") == 2

@@ -24,7 +24,7 @@ import os
 import re
 from html.parser import HTMLParser
 
-from harness.compare.readers import Reader, Result, report
+from harness.compare.readers import Reader, Result, pieces, report
 from harness.compare.records import JUPYTER, ParseWarning, Run
 
 _CELL_RE = re.compile(r'"cell_type"\s*:')
@@ -171,7 +171,7 @@ def flatten(cells: list) -> tuple[list[str], Place, set[int]]:
         source = "".join(strings)
         # Code is indented by one space: a `# comment` in it must not read as a Markdown heading.
         text = source.split("\n")
-        chunks = [(text if is_markdown else [" " + line for line in text], list(range(len(text))),
+        chunks = [(text if is_markdown else [pieces.CodeLine(" " + line) for line in text], list(range(len(text))),
                    ("cells", n, "source"), strings, "")]
         outputs = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
         for k, output in enumerate(outputs):
@@ -185,7 +185,7 @@ def flatten(cells: list) -> tuple[list[str], Place, set[int]]:
             for m, line in enumerate(chunk):
                 if is_markdown:
                     markdown.add(len(lines))
-                lines.append(line.replace("\r\n", "\n"))
+                lines.append(line if "\r" not in line else type(line)(line.replace("\r\n", "\n")))
                 place.add(n, path, strings, at[m] if m < len(at) else 0, f"cell {n + 1}, {what}line {m + 1}")
             lines.append("")  # cells never run into each other (a table, a metrics block)
             place.add(n, path, strings, at[-1] if at else 0, f"cell {n + 1}")

@@ -70,6 +70,12 @@ _BULLET_RE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+\**([^:=\n]{1,60}?)\**\s*[:
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
 
 
+class CodeLine(str):
+    """A line of a notebook's code cell (jupyter.flatten): its `x = 0.0` is a value the code starts from, never
+    a result, while its assignments and calls still tell hyper-parameters and the model."""
+
+
+
 def _label_key(label: str) -> str:
     return " ".join(label.strip().strip("*_`").lower().split())
 

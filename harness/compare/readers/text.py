@@ -282,16 +282,18 @@ class _Scanner:
         stripped = line.lstrip()
         if not stripped:
             return False
+        code = isinstance(line, pieces.CodeLine)  # a notebook's code: no results in it, settings yes
         if stripped[0] in _LOOSE_STARTS and ("=" in line or ":" in line) and (item := pieces.loose_metric(line)):
-            split = "train" if item[0].startswith("train_") else "eval"
-            self.scan.metrics.setdefault(split, {}).setdefault(*item)
+            if not code:
+                split = "train" if item[0].startswith("train_") else "eval"
+                self.scan.metrics.setdefault(split, {}).setdefault(*item)
             return True
         several = pieces.pairs(line) if line.count(":") + line.count("=") >= 2 else []
         if several or (stripped[0] in "-*•+0123456789" and (one := pieces.bullet(line, self.results_list))):
             for kind, key, value in several or [one]:
                 if kind == "hyper":
                     self.scan.info.setdefault(key, value)
-                else:
+                elif not code:
                     split = "train" if key.startswith("train_") else "eval"
                     self.scan.metrics.setdefault(split, {}).setdefault(key, value)
             return True
