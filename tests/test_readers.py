@@ -368,3 +368,21 @@ def test_notebook_runs_under_markdown_headings_not_code_comments(tmp_path):
     runs, _ = load(tmp_path, "two.ipynb", json.dumps({"nbformat": 4, "cells": cells}))
     assert {v: r.eval_metrics["eval_loss"] for v, r in runs.items()} == {"Run A (lr 5e-5)": 0.8, "Run B (lr 1e-5)": 0.7}
     assert runs["Run A (lr 5e-5)"].train_metrics["train_loss"] == 0.9 and not runs["Run B (lr 1e-5)"].train_metrics
+
+
+def test_a_step_capped_run_shows_no_planned_epochs():
+    """With max_steps set, Trainer stops there and num_train_epochs counts nothing: no epochs rather than a guess."""
+    from harness.compare import lineage
+    from harness.compare.records import Run
+
+    capped = Run("1.0", "a.txt", "report", hyperparameters={"num_train_epochs": 2, "max_steps": 1000})
+    planned = Run("1.1", "b.txt", "report", hyperparameters={"num_train_epochs": 2, "max_steps": -1})
+    lineage.fill_epochs([capped, planned])
+    assert capped.epochs is None and planned.epochs == 2
+
+
+def test_preference_training_diagnostics_are_not_ranked():
+    from harness.compare import metric_kinds
+
+    assert metric_kinds.direction("eval_logps/chosen") is None and metric_kinds.direction("logits/rejected") is None
+    assert metric_kinds.direction("eval_rewards/accuracies") == metric_kinds.HIGHER

@@ -76,11 +76,18 @@ def fill_epochs(runs: list[Run]) -> None:
     by_version: dict[str, Run] = {}
     for run in sorted(runs, key=lambda r: (version_key(r.version), r.source, r.line)):
         by_version.setdefault(run.version, run)
-        if run.epochs is None and run.status not in _STOPPED:  # a crash did not get to its planned epochs
+        if run.epochs is None and run.status not in _STOPPED and not _step_capped(run):  # see _step_capped
             run.epochs = finite_number(run.hyperparameters.get("num_train_epochs"))
     memo: dict[int, float | None] = {}
     for run in runs:
         run.cumulative_epochs = _cumulative(run, by_version, memo)
+
+
+def _step_capped(run: Run) -> bool:
+    """max_steps > 0: Trainer stops there whatever num_train_epochs says, so that is no epoch count. (A crash,
+    likewise, did not get to its planned epochs.)"""
+    steps = finite_number(run.hyperparameters.get("max_steps"))
+    return steps is not None and steps > 0
 
 
 _GO_ON = object()

@@ -20,7 +20,8 @@ _COUNT = re.compile(
     r"_samples$|^num_|_num_|_tokens$|_total$|_count$|^epoch$|^step$|_steps$|^global_step$|_epoch$|_step$"
     r"|(?:^|_)gen_len$|_len$|_size$"
 )
-_DIAGNOSTIC = re.compile(r"_thresh(?:old)?$|grad_norm$|^learning_rate$|(?:^|_)lr$|^best_|_best$|_entropy$")
+_DIAGNOSTIC = re.compile(r"_thresh(?:old)?$|grad_norm$|^learning_rate$|(?:^|_)lr$|^best_|_best$|_entropy$"
+                         r"|(?:^|_|/)log(?:p|prob|it)s(?:/|$)")  # TRL's logps/chosen, eval_logits/rejected
 _LOWER = re.compile(r"loss|perplexity|(?:^|_)(?:error|wer|cer|ter|mse|mae|rmse|ppl)$")
 
 
