@@ -75,7 +75,6 @@ class CodeLine(str):
     a result, while its assignments and calls still tell hyper-parameters and the model."""
 
 
-
 def _label_key(label: str) -> str:
     return " ".join(label.strip().strip("*_`").lower().split())
 
@@ -233,21 +232,24 @@ _NUMERIC_ARGS = {"learning_rate", "num_train_epochs", "per_device_train_batch_si
                  "seed", "max_steps", "warmup_steps", "weight_decay", "warmup_ratio", "block_size"}
 
 
+_COMMENT = "comment"  # what _scan yields as `hidden` for the characters of a `# comment` (truthy, as in a string)
+
+
 def _scan(text: str, start: int = 0):
-    """(index, character, bracket depth after it, inside quotes or a `# comment`?) for each character from
-    `start`. A comment (code people quote: `lr=2e-4,  # don't raise it`) runs to the end of its line; its
-    brackets and quotes count for nothing."""
+    """(index, character, bracket depth after it, hidden?) for each character from `start`: hidden is True
+    inside quotes, _COMMENT inside a `# comment`. A comment (code people quote: `lr=2e-4,  # don't raise it`)
+    runs to the end of its line; its brackets and quotes count for nothing."""
     depth, quote, comment = 0, "", False
     for i in range(start, len(text)):
         ch = text[i]
         if comment:
             if ch != "\n":
-                yield i, ch, depth, True
+                yield i, ch, depth, _COMMENT
                 continue
             comment = False
         elif ch == "#" and not quote and (i == start or text[i - 1] in " \t\n,([{"):
             comment = True
-            yield i, ch, depth, True
+            yield i, ch, depth, _COMMENT
             continue
         if quote or ch in "'\"":
             quote = "" if ch == quote else (quote or ch)
@@ -269,24 +271,17 @@ def balanced_end(text: str, start: int) -> int | None:
 
 
 def _top_level_split(text: str) -> list[str]:
-    parts, begin = [], 0
-    for i, ch, depth, quoted in _scan(text):
-        if not quoted and ch in ",\n" and depth == 0:
-            parts.append(text[begin:i])
-            begin = i + 1
-    parts.append(text[begin:])
+    """The parts between top-level commas and line ends, each cut at its first `# comment`
+    (`fp16=True  # use fp16` -> `fp16=True`; a `#` inside quotes stays)."""
+    parts, begin, cut = [], 0, None
+    for i, ch, depth, hidden in _scan(text):
+        if hidden is _COMMENT:
+            cut = i if cut is None else cut
+        elif not hidden and ch in ",\n" and depth == 0:
+            parts.append(text[begin:i if cut is None else cut])
+            begin, cut = i + 1, None
+    parts.append(text[begin:] if cut is None else text[begin:cut])
     return parts
-
-
-def _drop_comment(part: str) -> str:
-    """`fp16=True  # use fp16` -> `fp16=True` (a `#` inside quotes stays)."""
-    quote = ""
-    for i, ch in enumerate(part):
-        if quote or ch in "'\"":
-            quote = "" if ch == quote else (quote or ch)
-        elif ch == "#" and (i == 0 or part[i - 1] in " \t\n,([{"):
-            return part[:i]
-    return part
 
 
 def call_kwargs(inner: str, assigned: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -294,8 +289,6 @@ def call_kwargs(inner: str, assigned: dict[str, Any] | None = None) -> dict[str,
     is a variable: its value when the text assigned it a literal before (`assigned`), else left out."""
     out: dict[str, Any] = {}
     for part in _top_level_split(inner):
-        if "#" in part:
-            part = _drop_comment(part)
         m = _KWARG_RE.match(part)
         if not m:
             continue

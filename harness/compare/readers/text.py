@@ -284,25 +284,15 @@ class _Scanner:
             return False
         code = isinstance(line, pieces.CodeLine)  # a notebook's code: no results in it, settings yes
         if stripped[0] in _LOOSE_STARTS and ("=" in line or ":" in line) and (item := pieces.loose_metric(line)):
-            if not code:
-                split = "train" if item[0].startswith("train_") else "eval"
-                self.scan.metrics.setdefault(split, {}).setdefault(*item)
+            self.stated("metric", *item, code)
             return True
         several = pieces.pairs(line) if line.count(":") + line.count("=") >= 2 else []
         if several or (stripped[0] in "-*•+0123456789" and (one := pieces.bullet(line, self.results_list))):
             for kind, key, value in several or [one]:
-                if kind == "hyper":
-                    self.scan.info.setdefault(key, value)
-                elif not code:
-                    split = "train" if key.startswith("train_") else "eval"
-                    self.scan.metrics.setdefault(split, {}).setdefault(key, value)
+                self.stated(kind, key, value, code)
             return True
         if stripped[0] == "|" and line.count("|") == 3 and (row := pieces.setting_row(line)):
-            kind, key, value = row
-            if kind == "hyper":
-                self.scan.info.setdefault(key, value)
-            else:
-                self.scan.metrics.setdefault("train" if key.startswith("train_") else "eval", {}).setdefault(key, value)
+            self.stated(*row)
             return True
         if "oss" in line and (names := pieces.table_header(line)):
             self.table, self.commas = names, {}
@@ -312,11 +302,17 @@ class _Scanner:
         self.model(line)
         return False
 
+    def stated(self, kind: str, key: str, value: Any, code: bool = False) -> None:
+        """A hyper-parameter or a metric the text states (the first one stated wins); code states no results."""
+        if kind == "hyper":
+            self.scan.info.setdefault(key, value)
+        elif not code:
+            self.scan.metrics.setdefault("train" if key.startswith("train_") else "eval", {}).setdefault(key, value)
+
     def logged(self, message: str) -> None:
         """Old example scripts logged their results (`- INFO - __main__ -   eval_loss = 0.35`)."""
         if ("=" in message or ":" in message) and (item := pieces.loose_metric(message)):
-            split = "train" if item[0].startswith("train_") else "eval"
-            self.scan.metrics.setdefault(split, {}).setdefault(*item)
+            self.stated("metric", *item)
         else:
             self.model(message)
 
