@@ -79,7 +79,8 @@ def describe(run, inputs: lookup.Inputs) -> dict[str, Any]:
 
     ancestors = lookup.ancestors(run, inputs.runs)
     remarks = [text for rank, text in sorted(checks.of(run)) if rank != checks.NO_STEPS]  # that one: a warning
-    remarks += [r for r in (stale(run),) if r]
+    if remark := stale(run):
+        remarks.append(remark)
     sources = {run.source, *(m.rsplit(":", 1)[0] for m in run.merged_from)}
     parse_warnings = [str(w) for w in inputs.warnings if w.path in sources]
     return {

@@ -80,7 +80,7 @@ def _load_runs(paths, stale_after, now, max_bytes, cache) -> tuple[list[Run], li
     runs: list[Run] = []
     cached = cache.lookup(texts) if cache is not None else {}
     todo = [path for path in texts if path not in cached]
-    reader = read_text_file if max_bytes == MAX_BYTES else functools.partial(read_text_file, max_bytes=max_bytes)
+    reader = functools.partial(read_text_file, max_bytes=max_bytes)  # picklable: the pool's workers call it
     for path, (result, before, payload) in zip(todo, pool.read_files(reader, todo, encode=cache is not None)):
         cached[path] = result
         if cache is not None:
@@ -394,4 +394,5 @@ def _absorb(home: Run, other: Run) -> None:
     if not home.history:
         home.history = other.history
     home.epochs = home.epochs if home.epochs is not None else other.epochs
-    home.remarks = remarks.of(home) + [remark for remark in remarks.of(other) if remark not in remarks.of(home)]
+    mine = remarks.of(home)
+    home.remarks = mine + [remark for remark in remarks.of(other) if remark not in mine]

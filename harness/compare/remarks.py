@@ -14,11 +14,9 @@ from harness.compare.records import Run, number
 # Ranks: the order the reviewer lists one version's remarks in.
 EVAL_IS_TRAIN, COLLAPSED, NO_STEPS = 0, 1, 2
 
-
 _TRAIN_ROLES = ("train",)
 _EVAL_ROLES = ("validation", "valid", "eval", "evaluation", "dev", "test")
 STUCK_LOGS = 4  # this many identical training losses in a row at the end: the loss is stuck
-
 
 
 def _files(run: Run, roles: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -9,6 +9,8 @@ from harness.compare.load import close, comparable_metrics
 from harness.compare.records import RUNLOG, Run, number, version_key
 from harness.compare.table import name_some
 
+STALE = remarks.NO_STEPS  # listed with "trained 0 steps": both say the run did not get far
+
 
 def stale(run: Run) -> str | None:
     if run.status != "stale":
@@ -62,7 +64,7 @@ def review(runs: list[Run]) -> list[str]:
             found.append((version_key(run.version), rank, f"{run.version}: {remark}"))
         remark = stale(run)
         if remark:
-            found.append((version_key(run.version), remarks.NO_STEPS, f"{run.version}: {remark}"))
+            found.append((version_key(run.version), STALE, f"{run.version}: {remark}"))
     for version, remark in duplicates(runs):
         found.append((version_key(version), 3, f"{version}: {remark}"))
     if mixed := loss_denominators(runs):

@@ -33,11 +33,15 @@ class Column:
         return self.style != "text"
 
 
-class _hp:
-    """A hyper-parameter of a run; `column` reads it for all rows at once (one comprehension, no call per run)."""
+class _Keyed:
+    """A column read by one key; `column` reads it for all rows at once (one comprehension, no call per run)."""
 
     def __init__(self, key: str):
         self.key = key
+
+
+class _hp(_Keyed):
+    """A hyper-parameter of a run."""
 
     def __call__(self, run: Run) -> Any:
         return run.hyperparameters.get(self.key)
@@ -47,7 +51,7 @@ class _hp:
         return [run.hyperparameters.get(key) for run in runs]
 
 
-class _metric(_hp):
+class _metric(_Keyed):
     """Run.metric(key), spelled out: a table asks it for every row of every metric column."""
 
     def __call__(self, run: Run) -> Any:
@@ -282,7 +286,7 @@ def sort_rows(pairs: list[tuple[Run, dict]], order: list[tuple[str, bool]]) -> l
 
 def _rows(runs: list[Run], getters: dict[str, Callable[[Run], Any]]) -> list[dict[str, Any]]:
     """One dict of cell values per run, filled a column at a time (map and zip run in C)."""
-    columns = [getter.column(runs) if isinstance(getter, _hp) else list(map(getter, runs)) for getter in getters.values()]
+    columns = [getter.column(runs) if isinstance(getter, _Keyed) else list(map(getter, runs)) for getter in getters.values()]
     keys = list(getters)
     return [dict(zip(keys, values)) for values in zip(*columns)] if columns else [{} for _ in runs]
 

@@ -234,10 +234,11 @@ def load(text: str) -> Any:
     except Exception:  # noqa: BLE001 - _Fallback, or a gap in the subset: PyYAML has the last word
         # The pure-Python loader (libyaml differs on a few malformed inputs), without aliases.
         return yaml.load(text, Loader=NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
-    if hash(text) not in _SEEN:  # most documents are seen once (a config, a data section): no copy to keep
+    key = hash(text)
+    if key not in _SEEN:  # most documents are seen once (a config, a data section): no copy to keep
         if len(_SEEN) > 2**20:
             _SEEN.clear()
-        _SEEN.add(hash(text))
+        _SEEN.add(key)
         return value
     if len(_DOCS) > 4096:
         _DOCS.clear()
