@@ -92,17 +92,15 @@ def html_lines(html: str) -> tuple[list[str], list[int]]:
     return parser.lines, parser.at[: len(parser.lines)]
 
 
-def _text(value) -> str:
-    if isinstance(value, list):
-        return "".join(v for v in value if isinstance(v, str))
-    return value if isinstance(value, str) else ""
-
-
 def _field(value) -> list[str]:
     """A notebook text field's strings: a list of lines, or one string."""
     if isinstance(value, list):
         return [v for v in value if isinstance(v, str)]
     return [value] if isinstance(value, str) else []
+
+
+def _text(value) -> str:
+    return "".join(_field(value))
 
 
 def _output_lines(output: dict, trains: bool) -> tuple[list[str], list[int], tuple]:

@@ -220,7 +220,7 @@ def _header(line: str) -> tuple[str, list[_Column], int | None] | None:
     if len(line) > _MAX_HEADER or not line.strip() or pieces.is_rule(line):
         return None
     kind, cells = _split(line)
-    if len(cells) < 2 or (kind == "space" and len(cells) < 2):
+    if len(cells) < 2:
         return None
     found = _columns(cells)
     if found is None:
@@ -399,9 +399,9 @@ def _row_role(label: str, split: str, seen_metric: bool) -> tuple[str, str, bool
     return "hyper", re.sub(r"[^\w]+", "_", bare).strip("_") or "row", False, False
 
 
-def _flip_roles(table: _FlipTable) -> list[tuple[str, str, bool]] | None:
-    """The rows' roles, or None when the rows are not mostly metric and hyper-parameter labels (two or more
-    known, at least half of them, a metric among them)."""
+def _flip_roles(table: _FlipTable) -> tuple[list[tuple[str, str, bool]], int, bool]:
+    """(the rows' roles, how many labels are known, whether the rows are mostly metric and hyper-parameter
+    labels: two or more known, at least half of them, a known metric among them)."""
     roles, known, metrics, seen_metric = [], 0, 0, False
     for _, cells in table.rows:
         role, key, percent, is_known = _row_role(_label(cells[0]), table.split, seen_metric)
@@ -411,9 +411,7 @@ def _flip_roles(table: _FlipTable) -> list[tuple[str, str, bool]] | None:
             seen_metric = True
             metrics += is_known
     labelled = sum(1 for role, _, _ in roles if role != "ignore")
-    if metrics < 1 or known < 2 or 2 * known < labelled:
-        return None
-    return roles
+    return roles, known, metrics >= 1 and known >= 2 and 2 * known >= labelled
 
 
 def _flip_runs(path: str, table: _FlipTable, roles, warnings: list[ParseWarning], settings: bool = False) -> list[Run]:
@@ -452,22 +450,14 @@ def _read_flipped(path: str, tables: list[_FlipTable], warnings: list[ParseWarni
     accepted: set[frozenset[str]] = set()
     weak = []
     for table in tables:
-        roles = _flip_roles(table)
-        if roles is None:
-            weak.append(table)
+        roles, known, mostly_labels = _flip_roles(table)
+        if not mostly_labels:
+            weak.append((table, roles, known))
             continue
         accepted.add(frozenset(table.runs.values()))
         runs.extend(_flip_runs(path, table, roles, warnings))
-    for table in weak:
-        if frozenset(table.runs.values()) not in accepted:
-            continue
-        seen_metric, roles, known = False, [], 0
-        for _, cells in table.rows:
-            role, key, percent, is_known = _row_role(_label(cells[0]), table.split, seen_metric)
-            seen_metric = seen_metric or role == "metric"
-            known += is_known
-            roles.append((role, key, percent))
-        if known:
+    for table, roles, known in weak:
+        if known and frozenset(table.runs.values()) in accepted:
             runs.extend(_flip_runs(path, table, roles, warnings, settings=True))
     return runs
 
