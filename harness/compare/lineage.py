@@ -69,12 +69,14 @@ _STOPPED = ("crashed", "interrupted", "stale")
 
 
 def fill_epochs(runs: list[Run]) -> None:
-    """`epochs` (this run) and `cumulative_epochs` (summed up the parent chain) for every run.
+    """`epochs` (this run) and `cumulative_epochs` (summed up the parent chain) for every run, `runs` given in
+    natural version order (load_runs sorts them first): of one version's runs, the first is the one its
+    children's chains go through.
 
     `epochs` holds the final epoch its file states (load.derive: final_epoch), or None; a run that did not
     stop early is taken to have done its planned epochs."""
     by_version: dict[str, Run] = {}
-    for run in sorted(runs, key=lambda r: (version_key(r.version), r.source, r.line)):
+    for run in runs:
         by_version.setdefault(run.version, run)
         if run.epochs is None and run.status not in _STOPPED and not _step_capped(run):  # see _step_capped
             run.epochs = finite_number(run.hyperparameters.get("num_train_epochs"))
@@ -107,6 +109,13 @@ def _cumulative(run: Run, by_version: dict[str, Run], memo: dict[int, float | No
     if total is not _GO_ON:  # a root, or a run that states its total: no walk
         memo[id(run)] = total
         return total
+    parent = by_version.get(run.parent)
+    if parent is not None and id(parent) in memo and by_version[run.version] is run:
+        # Most runs, in version order: the parent's walk is done, and it never met this version (whose run
+        # would then be done too), so this walk would retrace it to the same end.
+        total = memo[id(parent)]
+        memo[id(run)] = None if total is None else total + run.epochs
+        return memo[id(run)]
     pending: list[Run] = []  # runs whose total is their parent's plus their own epochs, nearest first
     node = run
     links = versions.walk_up(run.parent, lambda v: by_version[v].parent, by_version.__contains__, start=run.version)

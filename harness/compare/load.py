@@ -96,8 +96,8 @@ def _load_runs(paths, stale_after, now, max_bytes, cache) -> tuple[list[Run], li
     finish(runs, stale_after, time.time() if now is None else now)
     runs = merge_duplicates(runs)
     lineage.resolve_parents(runs)
-    lineage.fill_epochs(runs)
     runs.sort(key=lambda r: (version_key(r.version), r.source, r.line))
+    lineage.fill_epochs(runs)
     return runs, sorted(set(warnings))
 
 

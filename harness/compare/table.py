@@ -33,33 +33,24 @@ class Column:
         return self.style != "text"
 
 
-class _Keyed:
-    """A column read by one key; `column` reads it for all rows at once (one comprehension, no call per run)."""
+class _hp:
+    """A hyper-parameter of a run (a table reads these in bulk: see _rows)."""
 
     def __init__(self, key: str):
         self.key = key
 
-
-class _hp(_Keyed):
-    """A hyper-parameter of a run."""
-
     def __call__(self, run: Run) -> Any:
         return run.hyperparameters.get(self.key)
 
-    def column(self, runs: list[Run]) -> list[Any]:
-        key = self.key
-        return [run.hyperparameters.get(key) for run in runs]
 
+class _metric:
+    """Run.metric(key) (a table reads these in bulk: see _rows)."""
 
-class _metric(_Keyed):
-    """Run.metric(key), spelled out: a table asks it for every row of every metric column."""
+    def __init__(self, key: str):
+        self.key = key
 
     def __call__(self, run: Run) -> Any:
         return run.metric(self.key)
-
-    def column(self, runs: list[Run]) -> list[Any]:
-        key = self.key
-        return [run.eval_metrics[key] if key in run.eval_metrics else run.train_metrics.get(key) for run in runs]
 
 
 def _effective_batch(run: Run) -> Any:
@@ -133,36 +124,57 @@ def metric_direction(key: str) -> str | None:
     return metric_kinds.direction(key)
 
 
+@dataclass
+class _Found:
+    """What a table's runs hold between them, gathered in one pass over the runs."""
+
+    metrics: set[str] = field(default_factory=set)
+    hyperparameters: set[str] = field(default_factory=set)
+    variants: set[str] = field(default_factory=set)  # `harness bench` variants
+    swept: bool = False  # some run is a sweep's trial
+    stopped_early: bool = False  # some run crashed or was interrupted part way, with its progress known
+
+    @classmethod
+    def of(cls, runs: list[Run]) -> _Found:
+        found = cls()
+        metrics, hyperparameters = found.metrics, found.hyperparameters
+        for run in runs:
+            metrics.update(run.train_metrics)
+            metrics.update(run.eval_metrics)
+            hyperparameters.update(run.hyperparameters)
+            if run.bench:
+                found.variants.update(v for v in run.bench if re.fullmatch(r"\w+", str(v)))
+            fields = run.fields
+            if fields and (fields.get("sweep_dir") or fields.get("progress")):
+                found.swept = found.swept or bool(sweeps.sweep_dir(run))
+                found.stopped_early = found.stopped_early or (
+                    run.status in ("crashed", "interrupted") and bool(fields.get("progress")))
+        return found
+
+
 def available_columns(runs: list[Run]) -> tuple[list[tuple[Column, Callable]], list[str]]:
     """All columns these runs can fill, and the keys shown when --columns is not given."""
+    found = _Found.of(runs)
     columns = list(CORE)
     default = [c.key for c, _ in CORE]
-    best_in_sweep = sweeps.best_trials(runs)
+    best_in_sweep = sweeps.best_trials(runs) if found.swept else set()
     columns.append((Column("sweep", "sweep"), lambda r: sweeps.label(r, best_in_sweep)))
-    if best_in_sweep or any(sweeps.sweep_dir(r) for r in runs):
+    if found.swept:
         default.insert(2, "sweep")  # after version and parent: sort by it to group a sweep's trials
-    found: set[str] = set()
-    for run in runs:
-        found.update(run.train_metrics)
-        found.update(run.eval_metrics)
-    metric_keys = sorted(found - _CORE_METRICS)
-    for key in metric_keys:
+    for key in sorted(found.metrics - _CORE_METRICS):
         direction = metric_direction(key)
         columns.append((Column(key, key, "metric" if direction else "any", direction), _metric(key)))
         if direction:
             default.insert(default.index("runtime"), key)  # quality metrics sit with the others
     taken = {c.key for c, _ in columns}
     columns += [(c, f) for c, f in EXTRA if c.key not in taken]
-    if any(r.status in ("crashed", "interrupted") and r.fields.get("progress") for r in runs):
+    if found.stopped_early:
         default.insert(default.index("status") + 1, "progress")  # how far a crashed run got
     taken |= {c.key for c, _ in EXTRA}
-    bench = _bench_columns(runs, taken)
+    bench = _bench_columns(sorted(found.variants), taken)
     columns += bench
     taken |= {c.key for c, _ in bench}
-    found = set()
-    for run in runs:
-        found.update(run.hyperparameters)
-    for key in sorted(found - taken):
+    for key in sorted(found.hyperparameters - taken):
         columns.append((Column(key, key, "any"), _hp(key)))
     return columns, default
 
@@ -177,9 +189,8 @@ def _bench(variant: str, key: str) -> Callable[[Run], Any]:
     return lambda run: (run.bench.get(variant) or {}).get(key) if isinstance(run.bench.get(variant), dict) else None
 
 
-def _bench_columns(runs: list[Run], taken: set[str]) -> list[tuple[Column, Callable]]:
+def _bench_columns(variants: list[str], taken: set[str]) -> list[tuple[Column, Callable]]:
     """`<variant>_<metric>` (int8_ms_per_token), and fp32's by the bare name (ms_per_token) where that is free."""
-    variants = sorted({v for r in runs for v in r.bench if re.fullmatch(r"\w+", str(v))})
     out = [(Column(f"{v}_{k}", f"{v} {k}", style), _bench(v, k)) for v in variants for k, style in BENCH_METRICS.items()]
     if "fp32" in variants:
         out += [(Column(k, k, style), _bench("fp32", k)) for k, style in BENCH_METRICS.items() if k not in taken]
@@ -285,10 +296,23 @@ def sort_rows(pairs: list[tuple[Run, dict]], order: list[tuple[str, bool]]) -> l
 
 
 def _rows(runs: list[Run], getters: dict[str, Callable[[Run], Any]]) -> list[dict[str, Any]]:
-    """One dict of cell values per run, filled a column at a time (map and zip run in C)."""
-    columns = [getter.column(runs) if isinstance(getter, _Keyed) else list(map(getter, runs)) for getter in getters.values()]
-    keys = list(getters)
-    return [dict(zip(keys, values)) for values in zip(*columns)] if columns else [{} for _ in runs]
+    """One dict of cell values per run, a run at a time: each run's fields are read while the CPU still holds
+    them (a column at a time, 10,000 runs were walked once per column, at twice the cost). Hyper-parameters
+    and metrics, most of a table, are looked up inline rather than through a call per cell."""
+    hyper = [(name, g.key) for name, g in getters.items() if type(g) is _hp]
+    metrics = [(name, g.key) for name, g in getters.items() if type(g) is _metric]
+    calls = [(name, g) for name, g in getters.items() if type(g) not in (_hp, _metric)]
+    rows = []
+    for run in runs:
+        row = {name: getter(run) for name, getter in calls}
+        hp = run.hyperparameters
+        for name, key in hyper:
+            row[name] = hp.get(key)
+        evaluated, trained = run.eval_metrics, run.train_metrics
+        for name, key in metrics:
+            row[name] = evaluated[key] if key in evaluated else trained.get(key)
+        rows.append(row)
+    return rows
 
 
 def best_cells(columns: list[Column], rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
@@ -297,13 +321,12 @@ def best_cells(columns: list[Column], rows: list[dict[str, Any]]) -> set[tuple[i
         if column.better is None:
             continue
         key = column.key
-        values = [(i, v) for i, v in enumerate(map(_num, [row.get(key) for row in rows]))
-                  if v is not None and v - v == 0]  # v - v is nan for nan and inf: only finite values rank
-        if len(values) < 2:
+        numbers = [v if type(v) is float else _num(v) for v in [row.get(key) for row in rows]]
+        finite = [v for v in numbers if v is not None and v - v == 0]  # v - v is nan for nan and inf
+        if len(finite) < 2:
             continue  # one row: nothing to compare with
-        pick = min if column.better == LOWER else max
-        target = pick(v for _, v in values)
-        best |= {(i, column.key) for i, v in values if v == target}
+        target = min(finite) if column.better == LOWER else max(finite)
+        best.update((i, key) for i, v in enumerate(numbers) if v == target)
     return best
 
 
@@ -381,7 +404,8 @@ def build_table(
             versions = sorted({r.version for r in runs}, key=version_key)
             raise UserError(f"unknown --baseline version {baseline}; versions: {', '.join(versions) or '(none)'}")
         base = dict(base)
-    pairs = [p for p in pairs if all(c.test(p[1].get(c.key)) for c in conditions)]
+    if conditions:
+        pairs = [p for p in pairs if all(c.test(p[1].get(c.key)) for c in conditions)]
     pairs = sort_rows(pairs, order)
     shown = [getters[k][0] for k in keys]
     if base is not None:
