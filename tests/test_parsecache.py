@@ -1,6 +1,7 @@
 """The parse cache: the same runs as a fresh read, and an edited file is always read again."""
 
 import dataclasses
+import json
 import os
 import sqlite3
 
@@ -73,9 +74,22 @@ def test_the_cache_holds_json_not_pickle(inputs, tmp_path):
     cache = ParseCache(tmp_path / "c.sqlite3")
     _load(inputs, cache)
     cache.close()
-    (payload,) = sqlite3.connect(tmp_path / "c.sqlite3").execute(
-        "SELECT payload FROM parsed WHERE path LIKE '%3.4.log'").fetchone()
-    assert payload.startswith('{"runs": [{"version": "3.4"')
+    payload, deferred = sqlite3.connect(tmp_path / "c.sqlite3").execute(
+        "SELECT payload, deferred FROM parsed2 WHERE path LIKE '%3.4.log'").fetchone()
+    assert payload.startswith(b'{"runs": [{"version": "3.4"') and deferred.startswith(b'{"config": {')
+    assert json.loads(deferred)["history"] and json.loads(payload)["runs"][0]["_encoded"] == [0, len(deferred)]
+
+
+def test_a_cache_an_older_harness_wrote_is_replaced_not_an_error(inputs, tmp_path):
+    db = sqlite3.connect(tmp_path / "c.sqlite3")
+    db.execute("CREATE TABLE parsed (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, parser TEXT, payload TEXT)")
+    db.commit()
+    db.close()
+    cache = ParseCache(tmp_path / "c.sqlite3")
+    assert _load(inputs, cache) == _load(inputs, None)
+    cache.close()
+    tables = {name for name, in sqlite3.connect(tmp_path / "c.sqlite3").execute("SELECT name FROM sqlite_master")}
+    assert "parsed" not in tables and "parsed2" in tables
 
 
 def test_nan_losses_and_big_integers_come_back_from_the_cache_exactly(tmp_path):
@@ -116,10 +130,10 @@ def test_a_damaged_cache_entry_costs_its_details_not_the_command(inputs, tmp_pat
     _load(inputs, cache)
     cache.close()
     db = sqlite3.connect(tmp_path / "c.sqlite3")
-    (path, payload), = db.execute("SELECT path, payload FROM parsed WHERE path LIKE '%3.4.log'").fetchall()
-    damaged = payload.replace('"_encoded": "{', '"_encoded": "{{{', 1)
-    assert damaged != payload
-    db.execute("UPDATE parsed SET payload = ? WHERE path = ?", (damaged, path))
+    (path, deferred), = db.execute("SELECT path, deferred FROM parsed2 WHERE path LIKE '%3.4.log'").fetchall()
+    damaged = deferred.replace(b'{"config"', b'{{{"config"', 1)
+    assert damaged != deferred
+    db.execute("UPDATE parsed2 SET deferred = ? WHERE path = ?", (damaged, path))
     db.commit()
     runs, _ = logparse.load_runs([str(inputs)], now=2e9, cache=ParseCache(tmp_path / "c.sqlite3"))
     run = next(r for r in runs if r.version == "3.4")

@@ -261,7 +261,8 @@ from hypothesis import strategies as st  # noqa: E402
 from harness.compare.table import Column, cell_formatter, format_column  # noqa: E402
 
 _CELLS = st.one_of(st.floats(), st.integers(-10**20, 10**20), st.booleans(), st.none(), st.text(max_size=6),
-                   st.lists(st.integers(), max_size=2))
+                   st.lists(st.integers(), max_size=2), st.sampled_from([2**53, 2**53 + 1, -2**53 - 1, -10**400]),
+                   st.text(" \t\n\u00a0ab|", max_size=6))
 
 
 @settings(max_examples=200, deadline=None, database=None)
@@ -271,3 +272,13 @@ def test_a_column_prints_as_its_cells_do(style, values):
     """format_column is only a faster cell_formatter: the same text for every value, nan, inf and -0.0 included."""
     column = Column("k", "k", style)
     assert format_column(column, values) == [cell_formatter(column)(v) for v in values]
+
+
+def test_a_count_too_big_for_a_float_prints_as_written(tmp_path, capsys):
+    """A hand-kept file can hold anything: a 400-digit count is shown digit for digit, never ranked, no crash."""
+    F.write(tmp_path / "notes.txt", f"eval_loss = 1.5\neval_samples = {'9' * 400}\n")
+    for fmt in ("markdown", "csv", "json", "rich"):
+        format_option = ["--format", fmt] if fmt != "rich" else []
+        assert main(["table", str(tmp_path / "notes.txt"), "--no-cache", *format_option,
+                     "--columns", "version,eval_loss,eval_samples"]) == 0
+        assert "9" * 40 in capsys.readouterr().out.replace("\n", "").replace("…", "")

@@ -15,6 +15,8 @@ from harness.compare.pool import stat_of
 from harness.compare.records import ParseWarning, Run
 
 _CHUNK = 500  # sqlite's limit on bound parameters is 999 on old builds
+_TABLE = "parsed2"  # named anew when the columns change
+_OLD_TABLES = ("parsed",)  # what earlier layouts left: useless to this one, so their space is given back
 
 
 def parser_fingerprint() -> str:
@@ -41,8 +43,10 @@ class ParseCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=5)
-            self._db.execute("CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, size INTEGER, "
-                             "mtime_ns INTEGER, parser TEXT, payload TEXT)")
+            self._db.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE} (path TEXT PRIMARY KEY, size INTEGER, "
+                             "mtime_ns INTEGER, parser TEXT, payload BLOB, deferred BLOB)")
+            for table in _OLD_TABLES:
+                self._db.execute(f"DROP TABLE IF EXISTS {table}")
         except (OSError, sqlite3.Error):
             self._db = None
 
@@ -50,33 +54,35 @@ class ParseCache:
         """Cached results for the paths whose size, mtime and parser still match."""
         if self._db is None or not paths:
             return {}
-        stats = {os.path.abspath(p): p for p in paths}
+        names = {os.path.abspath(p): p for p in paths}
         found = {}
         try:
-            keys = list(stats)
+            keys = list(names)
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start : start + _CHUNK]
-                rows = self._db.execute(f"SELECT path, size, mtime_ns, parser, payload FROM parsed WHERE path IN "
-                                        f"({','.join('?' * len(chunk))})", chunk)
-                for absolute, size, mtime_ns, parser, payload in rows:
-                    if parser == self.parser and stat_of(absolute) == (size, mtime_ns):
-                        found[stats[absolute]] = codec.loads(payload)
-        except (sqlite3.Error, ValueError, TypeError, KeyError):
+                rows = self._db.execute(f"SELECT path, size, mtime_ns, parser, payload, deferred FROM {_TABLE} "
+                                        f"WHERE path IN ({','.join('?' * len(chunk))})", chunk)
+                fresh = [(absolute, (payload, deferred)) for absolute, size, mtime_ns, parser, payload, deferred in rows
+                         if parser == self.parser and stat_of(absolute) == (size, mtime_ns)]
+                for (absolute, _), read in zip(fresh, codec.loads_many([entry for _, entry in fresh])):
+                    if read is not None:
+                        found[names[absolute]] = read
+        except sqlite3.Error:
             return found
         return found
 
-    def store(self, path: str, stat: tuple | None, payload: str | None) -> None:
+    def store(self, path: str, stat: tuple | None, entry: tuple[bytes, bytes] | None) -> None:
         """Remember a result (codec.dumps), with the stat taken before the file was read (pool.stat_of)."""
-        if self._db is None or stat is None or payload is None:  # None: a YAML date or such, not cached
+        if self._db is None or stat is None or entry is None:  # None: a YAML date or such, not cached
             return
-        self._pending.append((os.path.abspath(path), stat[0], stat[1], self.parser, payload))
+        self._pending.append((os.path.abspath(path), stat[0], stat[1], self.parser, *entry))
 
     def close(self) -> None:
         if self._db is None:
             return
         try:
             if self._pending:
-                self._db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?, ?)", self._pending)
+                self._db.executemany(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?, ?)", self._pending)
                 self._db.commit()
         except sqlite3.Error:
             pass

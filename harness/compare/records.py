@@ -119,11 +119,12 @@ def number(value: Any) -> float | None:
     kind = type(value)
     if kind is float:  # the common cases first: a table asks this of every cell
         return value
-    if kind is int:
-        return float(value)
     if kind is bool or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer of more than 308 digits: shown as written, never ranked
+        return None
 
 
 def finite_number(value: Any) -> float | None:

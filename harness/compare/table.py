@@ -448,12 +448,22 @@ def cell_formatter(column: Column) -> Callable[[Any], str]:
 def format_column(column: Column, values: list[Any]) -> list[str]:
     """`cell_formatter(column)` over many values; finite floats, the bulk of a big table, in one comprehension."""
     cell = cell_formatter(column)
-    if column.style == "metric":
+    style = column.style
+    if style == "metric":
         return [f"{v:.4f}" if type(v) is float and (v == 0 or 1e-3 <= abs(v) < 1e5) else cell(v) for v in values]
-    spec = _FLOAT_SPECS.get(column.style)
+    if style == "text":
+        return [" ".join(v.split()) if type(v) is str else "" if v is None else cell(v) for v in values]
+    if style == "int":  # a whole number's digits, as `f"{float(v):.0f}"` prints them while floats are exact
+        return [str(v) if type(v) is int and -_EXACT <= v <= _EXACT else cell(v) for v in values]
+    spec = _FLOAT_SPECS.get(style)
     if spec is None:
         return list(map(cell, values))
-    return [format(v, spec) if type(v) is float and v - v == 0 else cell(v) for v in values]
+    # An int formats as float(int) does with these specs: fine while the float is exact.
+    return [format(v, spec) if (type(v) is float and v - v == 0) or (type(v) is int and -_EXACT <= v <= _EXACT)
+            else cell(v) for v in values]
+
+
+_EXACT = 2**53  # up to here every integer is exactly a float
 
 
 _FLOAT_SPECS = {"lr": "g", "epochs": "g", "seconds": ".1f", "rate": ".2f", "mb": ".1f", "text": ".6g", "any": ".6g"}
