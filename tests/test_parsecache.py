@@ -1,11 +1,11 @@
 """The parse cache: the same runs as a fresh read, and an edited file is always read again."""
 
 import dataclasses
-import json
 import os
 import sqlite3
 
 import logfixtures as F
+import msgspec
 import pytest
 
 from harness.compare import load as logparse
@@ -70,14 +70,17 @@ def test_a_broken_cache_is_no_cache(inputs, tmp_path):
     assert _load(inputs, ParseCache(blocked / "c.sqlite3")) == _load(inputs, None)
 
 
-def test_the_cache_holds_json_not_pickle(inputs, tmp_path):
+def test_the_cache_holds_data_not_pickle(inputs, tmp_path):
+    """MessagePack: any decoder reads it back as plain maps, lists and numbers; nothing in it is code."""
     cache = ParseCache(tmp_path / "c.sqlite3")
     _load(inputs, cache)
     cache.close()
     payload, deferred = sqlite3.connect(tmp_path / "c.sqlite3").execute(
         "SELECT payload, deferred FROM parsed2 WHERE path LIKE '%3.4.log'").fetchone()
-    assert payload.startswith(b'{"runs": [{"version": "3.4"') and deferred.startswith(b'{"config": {')
-    assert json.loads(deferred)["history"] and json.loads(payload)["runs"][0]["_encoded"] == [0, len(deferred)]
+    plain = msgspec.msgpack.Decoder()
+    run = plain.decode(payload)["runs"][0]
+    assert run["version"] == "3.4" and run["_encoded"] == [0, len(deferred)]
+    assert plain.decode(deferred)["history"] and b"pickle" not in payload + deferred
 
 
 def test_a_cache_an_older_harness_wrote_is_replaced_not_an_error(inputs, tmp_path):
@@ -131,7 +134,7 @@ def test_a_damaged_cache_entry_costs_its_details_not_the_command(inputs, tmp_pat
     cache.close()
     db = sqlite3.connect(tmp_path / "c.sqlite3")
     (path, deferred), = db.execute("SELECT path, deferred FROM parsed2 WHERE path LIKE '%3.4.log'").fetchall()
-    damaged = deferred.replace(b'{"config"', b'{{{"config"', 1)
+    damaged = b"\xc1" + deferred[1:]  # 0xc1 begins no MessagePack value
     assert damaged != deferred
     db.execute("UPDATE parsed2 SET deferred = ? WHERE path = ?", (damaged, path))
     db.commit()

@@ -117,6 +117,14 @@ _LINES = st.lists(st.one_of(
     st.text(max_size=10)), max_size=10)
 
 
+@pytest.mark.parametrize("space", ["\xa0", "\u1680", "\u2000", "\u200a", "\u202f", "\u205f", "\u3000"])
+@pytest.mark.parametrize("template", ["{}", "a: {}", "{}a", "a: b{}", "- {}x"])
+def test_fastyaml_reads_unicode_spaces_as_yaml_does(space, template):
+    """Text to YAML, whitespace to Python's split() and `\\s` (hypothesis found `\\xa0` read as nothing)."""
+    text = template.format(space)
+    assert _same(fastyaml.load(text), yaml.safe_load(text))
+
+
 @FAST
 @given(_LINES)
 def test_fastyaml_matches_pyyaml_on_any_text(lines):

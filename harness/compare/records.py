@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.runlog.trainer_text import json_loads
-
 _CHUNK_RE = re.compile(r"\d+|[^\d.]+")
 
 # Where a Run came from.
@@ -90,8 +88,10 @@ class Run:
         encoded = self.__dict__.pop(ENCODED, None)
         if encoded is None:
             raise AttributeError(f"'Run' object has no attribute {name!r}")
+        from harness.compare.codec import decode  # the codec builds Runs: imported here, not at the top
+
         try:
-            decoded = json_loads(encoded)
+            decoded = decode(encoded)
         except ValueError:
             decoded = None
         if not isinstance(decoded, dict):  # a damaged cache entry: what it held is unknown, never an error

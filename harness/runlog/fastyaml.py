@@ -45,7 +45,10 @@ _RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
 # Text the subset leaves to PyYAML: tabs, odd line breaks (\r \x85 \u2028 \u2029), a BOM, comments, and
 # any character PyYAML refuses (outside its printable class), so that both fail alike. One negated class
 # of what the subset does take: ten times faster than testing each kind of trouble in turn.
-_UNSAFE_CHAR_RE = re.compile("[^\n\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010ffff]")
+# What YAML may hold unquoted, less the spaces that are text to YAML but whitespace to Python's str methods
+# and `\s` (\xa0, \u1680, \u2000-\u200a, \u202f, \u205f, \u3000): those texts go to PyYAML.
+_UNSAFE_CHAR_RE = re.compile("[^\n\x20-\x7E\xA1-\u167F\u1681-\u1FFF\u200B-\u2027\u202A-\u202E\u2030-\u205E"
+                             "\u2060-\u2FFF\u3001-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010ffff]")
 _COMMENT_RE = re.compile(r"(?:^|\s)#")
 
 
