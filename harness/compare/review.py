@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from operator import attrgetter
 
 from harness.compare import remarks
 from harness.compare.load import close, comparable_metrics
@@ -20,13 +22,13 @@ def stale(run: Run) -> str | None:
 
 
 def duplicates(runs: list[Run]) -> list[tuple[str, str]]:
+    counts = Counter(map(attrgetter("version"), runs))  # counted in C: most versions appear once
     by_version: dict[str, list[Run]] = {}
     for run in runs:
-        by_version.setdefault(run.version, []).append(run)
+        if counts[run.version] > 1:
+            by_version.setdefault(run.version, []).append(run)
     out = []
     for version, group in by_version.items():
-        if len(group) < 2:
-            continue
         first, second = group[0], group[1]
         ma, mb = comparable_metrics(first), comparable_metrics(second)
         diff = next((k for k in sorted(ma.keys() & mb.keys()) if not close(ma[k], mb[k])), None)
@@ -40,12 +42,13 @@ def loss_denominators(runs: list[Run]) -> tuple[str, str] | None:
     """(version, remark) when run_clm.py logs (loss over predicted tokens) sit beside losses read from Trainer
     output, which HF's run_clm.py under transformers 5.x divides by all tokens: (block-1)/block of ours."""
     def has_loss(run: Run) -> bool:
-        return any(number(m.get(k)) is not None for m, k in ((run.eval_metrics, "eval_loss"),
-                                                               (run.train_metrics, "train_loss")))
+        return number(run.eval_metrics.get("eval_loss")) is not None or number(run.train_metrics.get("train_loss")) is not None
 
-    ours = [r.version for r in runs if r.environment.get("loss_denominator") == "predicted_tokens" and has_loss(r)]
     theirs = sorted({r.version for r in runs if r.source_kind != RUNLOG and has_loss(r)}, key=version_key)
-    if not ours or not theirs:
+    if not theirs:
+        return None
+    ours = [r.version for r in runs if r.environment.get("loss_denominator") == "predicted_tokens" and has_loss(r)]
+    if not ours:
         return None
     return theirs[0], (f"{_some(theirs)}: losses read from Trainer output; if HF's run_clm.py under "
                        "transformers 5.x printed them, they are divided by all tokens, (block-1)/block of the "
