@@ -142,3 +142,12 @@ def test_a_damaged_cache_entry_costs_its_details_not_the_command(inputs, tmp_pat
     run = next(r for r in runs if r.version == "3.4")
     assert run.config == {} and run.history == [] and run.eval_metrics  # the table's fields were intact
     assert any("--no-cache" in w for w in run.warnings)
+
+
+def test_only_fields_without_a_class_default_are_kept_encoded():
+    """A field with a plain default is a class attribute: reading it would never reach Run.__getattr__, so a
+    cached run would show the default instead of its value."""
+    from harness.compare.codec import DEFERRED
+    from harness.compare.records import Run
+
+    assert DEFERRED and not [name for name in DEFERRED if hasattr(Run, name)]

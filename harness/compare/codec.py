@@ -21,7 +21,9 @@ import msgspec
 from harness.compare.records import ENCODED, ParseWarning, Run
 
 # Fields no table, lineage or review reads; half of a payload's objects. show, diff and plot read them.
-DEFERRED = ("config", "model", "data", "samples", "lines", "args", "commands", "errors", "resumed", "history")
+# Only fields with a default_factory: a plain default is a class attribute, which hides Run.__getattr__.
+DEFERRED = ("config", "model", "data", "samples", "lines", "args", "commands", "errors", "resumed", "history",
+            "warnings", "merged_from")
 _EAGER = tuple(f.name for f in dataclasses.fields(Run) if f.name not in DEFERRED)
 _PAYLOAD_KEYS = frozenset(_EAGER) | {ENCODED}
 _ENCODE = msgspec.msgpack.Encoder().encode

@@ -94,13 +94,13 @@ class Run:
             decoded = decode(encoded)
         except ValueError:
             decoded = None
-        if not isinstance(decoded, dict):  # a damaged cache entry: what it held is unknown, never an error
-            decoded = {}
-            self.warnings.append("parse cache entry unreadable: run with --no-cache to read the file again")
-        self.__dict__.update(decoded)
+        damaged = not isinstance(decoded, dict)  # a damaged cache entry: what it held is unknown, never an error
+        self.__dict__.update({} if damaged else decoded)
         for f in dataclasses.fields(self):
             if f.name not in self.__dict__ and f.default_factory is not dataclasses.MISSING:
                 self.__dict__[f.name] = f.default_factory()
+        if damaged:
+            self.warnings.append("parse cache entry unreadable: run with --no-cache to read the file again")
         return getattr(self, name)
 
     @property
