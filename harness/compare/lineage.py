@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from harness import versions
@@ -75,9 +76,8 @@ def fill_epochs(runs: list[Run]) -> None:
 
     `epochs` holds the final epoch its file states (load.derive: final_epoch), or None; a run that did not
     stop early is taken to have done its planned epochs."""
-    by_version: dict[str, Run] = {}
+    by_version = dict(zip(map(attrgetter("version"), reversed(runs)), reversed(runs)))  # the first run wins
     for run in runs:
-        by_version.setdefault(run.version, run)
         if run.epochs is None and run.status not in _STOPPED and not _step_capped(run):  # see _step_capped
             run.epochs = finite_number(run.hyperparameters.get("num_train_epochs"))
     memo: dict[int, float | None] = {}
@@ -97,7 +97,8 @@ _GO_ON = object()
 
 def _own_cumulative(run: Run) -> object:
     """What a run says by itself: its stated cumulative epochs, its epochs at a root, or _GO_ON."""
-    stated = finite_number(run.summary.get("cumulative_epochs"))
+    summary = run.summary
+    stated = finite_number(summary["cumulative_epochs"]) if "cumulative_epochs" in summary else None
     if stated is not None or run.epochs is None:
         return stated
     return run.epochs if not run.parent else _GO_ON
