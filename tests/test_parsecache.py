@@ -137,6 +137,7 @@ def test_a_damaged_cache_entry_costs_its_details_not_the_command(inputs, tmp_pat
     damaged = b"\xc1" + deferred[1:]  # 0xc1 begins no MessagePack value
     assert damaged != deferred
     db.execute("UPDATE parsed2 SET deferred = ? WHERE path = ?", (damaged, path))
+    db.execute("DELETE FROM whole2")  # or the whole result kept for these inputs answers first
     db.commit()
     runs, _ = logparse.load_runs([str(inputs)], now=2e9, cache=ParseCache(tmp_path / "c.sqlite3"))
     run = next(r for r in runs if r.version == "3.4")
@@ -151,3 +152,98 @@ def test_only_fields_without_a_class_default_are_kept_encoded():
     from harness.compare.records import Run
 
     assert DEFERRED and not [name for name in DEFERRED if hasattr(Run, name)]
+
+
+# ---- the whole result of an input set (ParseCache.remembered) ----
+
+
+def _spy_reads(monkeypatch):
+    """Every file read and every per-file entry asked for, from here on."""
+    seen = []
+    real_read, real_lookup = logparse.read_text_file, ParseCache.lookup
+    monkeypatch.setattr(logparse, "read_text_file", lambda *a, **k: (seen.append(a[0]), real_read(*a, **k))[1])
+    monkeypatch.setattr(ParseCache, "lookup", lambda self, paths: (seen.extend(paths), real_lookup(self, paths))[1])
+    return seen
+
+
+def _cached(root, cache_file, **kwargs):
+    cache = ParseCache(cache_file)
+    try:
+        runs, warnings = logparse.load_runs([str(root)], now=2e9, cache=cache, **kwargs)
+    finally:
+        cache.close()
+    return [dataclasses.asdict(r) for r in runs], warnings
+
+
+def test_unchanged_inputs_get_the_whole_result_back_without_a_file_read(inputs, tmp_path, monkeypatch):
+    F.trainer_dir(inputs / "outputs" / "exp-a")  # files read together, per directory: covered too
+    fresh = _load(inputs, None)
+    assert _cached(inputs, tmp_path / "c.sqlite3") == fresh
+    seen = _spy_reads(monkeypatch)
+    assert _cached(inputs, tmp_path / "c.sqlite3") == fresh
+    assert seen == []
+
+
+@pytest.mark.parametrize("change", ["edit", "new file", "removed file", "trainer json", "byte limit"])
+def test_any_change_to_the_inputs_means_deriving_again(inputs, tmp_path, change):
+    F.trainer_dir(inputs / "outputs" / "exp-a")
+    _cached(inputs, tmp_path / "c.sqlite3")
+    kwargs = {}
+    if change == "edit":
+        log = inputs / "logs" / "3.4.log"
+        log.write_text(log.read_text().replace("eval_loss", "eval_loss_x", 1))
+    elif change == "new file":
+        F.write(inputs / "logs" / "3.9.log", F.runlog(version="3.9", parent="3.4", cumulative=None))
+    elif change == "removed file":
+        (inputs / "hf5.log").unlink()
+    elif change == "trainer json":
+        state = next((inputs / "outputs" / "exp-a").rglob("*.json"))
+        state.write_text(state.read_text() + " ")
+    else:
+        kwargs["max_bytes"] = 4096
+    assert _cached(inputs, tmp_path / "c.sqlite3", **kwargs) == _load_with(inputs, **kwargs)
+
+
+def _load_with(root, **kwargs):
+    runs, warnings = logparse.load_runs([str(root)], now=2e9, **kwargs)
+    return [dataclasses.asdict(r) for r in runs], warnings
+
+
+def test_a_result_with_a_running_log_is_not_kept_whole_the_clock_decides_it(tmp_path):
+    F.write(tmp_path / "logs" / "4.1.log", F.runlog(version="4.1", status="running"))
+    log = tmp_path / "logs" / "4.1.log"
+    written = os.stat(log).st_mtime
+    for now, status in ((written + 60, "running"), (written + 3 * 3600, "stale")):
+        cache = ParseCache(tmp_path / "c.sqlite3")
+        runs, _ = logparse.load_runs([str(tmp_path / "logs")], now=now, cache=cache)
+        cache.close()
+        assert runs[0].status == status
+    rows = sqlite3.connect(tmp_path / "c.sqlite3").execute("SELECT count(*) FROM whole2").fetchone()
+    assert rows == (0,)
+
+
+def test_the_same_files_asked_for_another_way_are_another_result(inputs, tmp_path, monkeypatch):
+    """Sources are named as asked: `logs` from its parent directory is not the same answer as its full path."""
+    _cached(inputs / "logs", tmp_path / "c.sqlite3")
+    monkeypatch.chdir(inputs)
+    runs, _ = logparse.load_runs(["logs"], now=2e9, cache=ParseCache(tmp_path / "c.sqlite3"))
+    assert runs[0].source == os.path.join("logs", "3.4.log")
+
+
+def test_a_damaged_whole_result_is_derived_again(inputs, tmp_path):
+    fresh = _load(inputs, None)
+    _cached(inputs, tmp_path / "c.sqlite3")
+    db = sqlite3.connect(tmp_path / "c.sqlite3")
+    db.execute("UPDATE whole2 SET payload = X'c1c1c1'")
+    db.commit()
+    assert _cached(inputs, tmp_path / "c.sqlite3") == fresh
+
+
+def test_only_the_last_few_input_sets_are_kept_whole(tmp_path):
+    from harness.compare.cache import _KEEP_WHOLE
+
+    for i in range(_KEEP_WHOLE + 3):
+        F.write(tmp_path / f"set{i}" / "1.0.log", F.runlog(version="1.0", parent=None, cumulative=None))
+        _cached(tmp_path / f"set{i}", tmp_path / "c.sqlite3")
+    rows = sqlite3.connect(tmp_path / "c.sqlite3").execute("SELECT count(*) FROM whole2").fetchone()
+    assert rows == (_KEEP_WHOLE,)

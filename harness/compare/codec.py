@@ -38,8 +38,10 @@ def dumps(runs: list[Run], warnings: list[ParseWarning]) -> Entry | None:
     entries, rest, at = [], [], 0
     try:
         for run in runs:
-            fields = vars(run) if ENCODED not in vars(run) else dataclasses.asdict(run)  # a cached run, again
-            text = _ENCODE({name: fields[name] for name in DEFERRED})
+            fields = vars(run)
+            text = fields.get(ENCODED)  # a cached run's fields not used since: they are still encoded
+            if text is None:
+                text = _ENCODE({name: fields[name] for name in DEFERRED})
             entries.append({name: fields[name] for name in _EAGER} | {ENCODED: [at, at + len(text)]})
             rest.append(text)
             at += len(text)

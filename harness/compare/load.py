@@ -51,10 +51,9 @@ def load_runs(
     `stale_after`: minutes since a `running` run log was last written after which it counts as `stale`.
     Same-version records that agree are merged into one Run (`merged_from`); ones that disagree are all
     kept, for the reviewer to see. `cache`: a harness.compare.cache.ParseCache; text files it holds unchanged are not
-    read again.
+    read again, and the same paths over the same unchanged files get the whole result it kept last time.
     """
-    if isinstance(paths, str):
-        paths = [paths]
+    paths = [os.fspath(p) for p in ([paths] if isinstance(paths, str) else paths)]
     # Reading thousands of logs makes millions of small dicts and lists that hold no cycles: the cyclic
     # collector would walk them again and again for nothing (a third of a warm table's time). It is paused
     # while reading; a big result is then frozen out of later collections (before the collector is back, or
@@ -78,6 +77,14 @@ BIG_RESULT = 1000  # runs: from here on the result is frozen out of later collec
 def _load_runs(paths, stale_after, now, max_bytes, cache) -> tuple[list[Run], list[ParseWarning]]:
     warnings: list[ParseWarning] = []
     texts, grouped = discover(paths, warnings)
+    cache = cache if max_bytes == MAX_BYTES else None  # the cache holds what the default byte limit reads
+    inputs = None
+    if cache is not None:  # the same question over the same files: the same answer (cache.py)
+        files = texts + [os.path.join(directory, name) for directory, names in grouped.items() for name in names]
+        inputs = cache.inputs(paths, files)
+        remembered = cache.remembered(inputs)
+        if remembered is not None:
+            return remembered
     runs: list[Run] = []
     cached = cache.lookup(texts) if cache is not None else {}
     todo = [path for path in texts if path not in cached]
@@ -94,12 +101,16 @@ def _load_runs(paths, stale_after, now, max_bytes, cache) -> tuple[list[Run], li
         found, problems = read_directory(directory, names, max_bytes)
         runs.extend(found)
         warnings.extend(problems)
+    timeless = not any(run.status == "running" for run in runs)  # finish() below leaves these as they are
     finish(runs, stale_after, time.time() if now is None else now)
     runs = merge_duplicates(runs)
     lineage.resolve_parents(runs)
     runs.sort(key=lambda r: (version_key(r.version), r.source, r.line))
     lineage.fill_epochs(runs)
-    return runs, sorted(set(warnings))
+    warnings = sorted(set(warnings))
+    if inputs is not None and timeless:
+        cache.remember(inputs, runs, warnings)
+    return runs, warnings
 
 
 def discover(paths: Iterable[str], warnings: list[ParseWarning]) -> tuple[list[str], dict[str, list[str]]]:
