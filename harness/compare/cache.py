@@ -94,7 +94,7 @@ class ParseCache:
         """What a load_runs call depends on: what was asked, and every file it reads as it stands now."""
         digest = hashlib.sha256(f"{self.parser}\0".encode())
         digest.update("".join(f"{path}\0{stat_of(path)}\n" for path in files).encode("utf-8", "surrogatepass"))
-        asked_key = json.dumps([os.getcwd(), asked], ensure_ascii=False)
+        asked_key = json.dumps([_cwd(), asked], ensure_ascii=False)
         return Inputs(hashlib.sha256(asked_key.encode("utf-8", "surrogatepass")).hexdigest(), digest.hexdigest())
 
     def remembered(self, inputs: Inputs) -> Read | None:
@@ -142,6 +142,13 @@ class ParseCache:
         finally:
             self._db.close()
             self._db = None
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # a directory removed under us: relative paths name nothing there anyway
+        return ""
 
 
 def _as_asked(read: Read, path: str) -> Read:

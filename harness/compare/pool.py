@@ -9,14 +9,11 @@ few hundred files. Anything going wrong with the pool (no fork, a worker killed)
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 from harness.compare import codec
 from harness.compare.records import ParseWarning, Run
@@ -30,7 +27,11 @@ Read = tuple[list[Run], list[ParseWarning]]
 
 def workers_for(files: int) -> int:
     """How many processes to read `files` files with; 1 means in this process."""
-    if files < MIN_FILES or sys.platform == "darwin" or "fork" not in multiprocessing.get_all_start_methods():
+    if files < MIN_FILES or sys.platform == "darwin":
+        return 1
+    import multiprocessing  # here, not above: most tables (and every warm one) start no process
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cores, MAX_WORKERS, files // (MIN_FILES // 2)))
@@ -42,6 +43,8 @@ def read_files(read, paths: list[str], encode: bool) -> list[tuple[Read, tuple |
     `read(path) -> (runs, warnings)` must be a module-level function (the workers look it up by name)."""
     workers = workers_for(len(paths))
     if workers > 1:
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return _in_pool(read, paths, encode, workers)
         except (OSError, BrokenProcessPool):  # no processes to be had, or one died: read them here
@@ -52,6 +55,9 @@ def read_files(read, paths: list[str], encode: bool) -> list[tuple[Read, tuple |
 def _in_pool(read, paths: list[str], encode: bool, workers: int):
     """Runs come back encoded (codec), not pickled: a third of pickle's cost on each side, and their bulky fields
     stay encoded until used. A file whose runs have no encoding comes back pickled."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     size = max(1, -(-len(paths) // (workers * _CHUNKS_PER_WORKER)))
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent,

@@ -101,12 +101,13 @@ def agreed(step):
         problem = exc
     said: list = [None] * world_size()
     dist.all_gather_object(said, None if problem is None else str(problem))
-    if problem is not None:
-        raise problem
     first = next((message for message in said if message), None)
-    if first is not None:
-        raise UserError(first)
-    return result
+    if first is None:
+        return result
+    # Every rank refuses here, together: the group is closed now. Left to the interpreter's exit, a rank whose
+    # peer had already gone could abort in gloo's destructor (SIGABRT) instead of exiting with the user error.
+    shutdown()
+    raise problem if problem is not None else UserError(first)
 
 
 @contextlib.contextmanager
