@@ -91,3 +91,68 @@ def test_a_metric_value_table_reads_as_metrics():
     assert pieces.setting_row("| Accuracy | **0.91** |") == ("metric", "eval_accuracy", 0.91)
     assert pieces.setting_row("| `learning_rate` | 2e-5 |") == ("hyper", "learning_rate", 2e-5)
     assert pieces.setting_row("| Model | bert |") is None and pieces.setting_row("| 1 | 0.5 |") is None
+
+
+# ---- one run's splits side by side (pieces.splits_header / splits_row) ----
+
+SPLITS_AS_ROWS = """\
+# gpt2 on wikitext-2
+
+| Split | Loss | Perplexity | Accuracy |
+|---|---|---|---|
+| Train | 2.91 | 18.4 | 41.5% |
+| Validation | **3.12** | 22.6 | 39.8% |
+| test set | 3.15 | 23.3 | - |
+"""
+
+SPLITS_AS_COLUMNS = """\
+Final numbers, one run.
+
+|  | train | dev | test |
+|:--|--:|--:|--:|
+| loss | 2.91 | 3.12 | 3.15 |
+| accuracy | 0.415 | 0.398 | n/a |
+"""
+
+
+def test_a_table_of_one_runs_splits_gives_that_runs_metrics(tmp_path):
+    for name, text in (("rows.md", SPLITS_AS_ROWS), ("columns.md", SPLITS_AS_COLUMNS)):
+        (run,), warnings = load_runs([str(F.write(tmp_path / name, text))])
+        assert run.train_metrics["train_loss"] == 2.91 and run.train_metrics["train_accuracy"] == 0.415
+        assert run.eval_metrics["eval_loss"] == 3.12 and run.eval_metrics["eval_accuracy"] == 0.398
+        assert run.eval_metrics["test_loss"] == 3.15 and "test_accuracy" not in run.eval_metrics
+        assert warnings == []
+
+
+def test_rows_that_are_runs_under_a_split_looking_header_are_still_runs(tmp_path):
+    """An empty first header is also pandas' runs table: rows that name no split are read as before."""
+    text = "|  | Loss | Accuracy |\n|---|---|---|\n| baseline | 3.1 | 0.41 |\n| bigger lr | 2.9 | 0.44 |\n"
+    runs, _ = load_runs([str(F.write(tmp_path / "runs.md", text))])
+    assert {r.version: r.eval_metrics["eval_accuracy"] for r in runs} == {"baseline": 0.41, "bigger lr": 0.44}
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from harness.compare.readers import pieces  # noqa: E402
+
+_SPLIT_NAMES = {"train": "train", "Training": "train", "val": "eval", "Validation": "eval", "dev": "eval",
+                "test": "test", "Test set": "test"}
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.lists(st.sampled_from(sorted(_SPLIT_NAMES)), min_size=1, max_size=3, unique_by=lambda s: _SPLIT_NAMES[s]),
+       st.lists(st.floats(0.01, 99, allow_nan=False).map(lambda v: round(v, 4)), min_size=3, max_size=3),
+       st.booleans(), st.sampled_from(["", " ", "  ", "**"]))
+def test_a_splits_table_reads_the_same_either_way_round(splits, values, transposed, pad):
+    """Mutations: which splits, their spelling, cell padding and emphasis, rows or columns."""
+    expected = {f"{_SPLIT_NAMES[s]}_loss": v for s, v in zip(splits, values)}
+    transposed = transposed and len(splits) > 1  # `| Metric | Test |` alone is a `| Parameter | Value |` table
+    if transposed:
+        lines = ["| Metric | " + " | ".join(splits) + " |", "|---" * (len(splits) + 1) + "|",
+                 "| Loss | " + " | ".join(f"{pad}{v}{pad[::-1]}" for v in values[: len(splits)]) + " |"]
+    else:
+        lines = ["| Split | Loss |", "|---|---|"] + [f"|{pad}{s}{pad} | {pad}{v}{pad[::-1]} |" for s, v in zip(splits, values)]
+    layout = pieces.splits_header(lines[0])
+    found = dict(kv for line in lines[2:] for kv in pieces.splits_row(line, layout))
+    assert found == expected

@@ -186,6 +186,54 @@ def setting_row(line: str) -> tuple[str, str, Any] | None:
     return None
 
 
+# ---- one run's splits side by side: `| Split | Loss | Perplexity |` over rows train / validation / test, or
+# `| Metric | Train | Validation | Test |` over rows loss / perplexity (a runs table refuses both) ----
+
+_SPLIT_WORDS = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
+                "val": "validation", "eval": "validation", "evaluation": "validation", "dev": "validation",
+                "test": "test", "testing": "test"}
+_SPLIT_HEADS = {"", "split", "splits", "set", "subset", "data", "partition"}
+_METRIC_HEADS = {"", "metric", "metrics", "measure"}
+
+
+def split_word(label: str) -> str | None:
+    """`Validation set` -> `validation` (the word metric_name reads as eval); None when no split is named."""
+    key = " ".join(label.strip("*_` ").lower().split()).removesuffix(" set").removesuffix(" split")
+    return _SPLIT_WORDS.get(key)
+
+
+def splits_header(line: str) -> tuple[str, list[str]] | None:
+    """How a table header lays out one run's splits: ("rows", its metric labels) when the rows are splits,
+    ("columns", the split words) when the columns are; None for any other header."""
+    if "|" not in line:
+        return None
+    parts = cells(line)
+    head, rest = parts[0].strip("*_` ").lower(), parts[1:]
+    if len(rest) >= 2 and head in _METRIC_HEADS and all(words := [split_word(c) for c in rest]):
+        return "columns", words
+    if rest and head in _SPLIT_HEADS and not any(split_word(c) for c in rest) and all(map(metric_name, rest)):
+        return "rows", rest
+    return None
+
+
+def splits_row(line: str, layout: tuple[str, list[str]]) -> list[tuple[str, Any]] | None:
+    """[(metric, value)] of one row under splits_header's layout; None when the line is no such row."""
+    parts = cells(line) if "|" in line else []
+    if len(parts) != len(layout[1]) + 1:
+        return None
+    if layout[0] == "rows":
+        split = split_word(parts[0])
+        labels = [f"{split} {label}" for label in layout[1]] if split else []
+    else:
+        labels = [f"{split} {parts[0].strip('*_` ')}" for split in layout[1]]
+    found = []
+    for label, raw in zip(labels, parts[1:]):
+        name, number = metric_name(label), cell_number(raw)
+        if name and number is not None:
+            found.append((name, from_percent(number[0]) if number[1] and "loss" not in name else number[0]))
+    return found if labels else None
+
+
 # ---- header-less metric lines: `eval_rouge1 = 46.6`, `"eval_loss": 3.49,`, `train_loss: 0.3` ----
 
 _LOOSE_RE = re.compile(r"""^\s*['"]?((?:eval|train|test|predict|validation|val)_[A-Za-z0-9_./-]+|epoch)['"]?"""

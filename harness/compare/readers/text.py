@@ -116,6 +116,7 @@ class _Scanner:
         self.scan = Scan()
         self.block: dict[str, Any] | None = None
         self.table: list[str] | None = None  # column names while inside a progress table
+        self.splits: tuple[str, list[str]] | None = None  # inside a table of one run's splits (pieces.splits_header)
         self.commas: dict[str, bool] = {}  # how that table writes commas (pieces.table_row)
         self.results_list = False  # inside a list introduced by "... results ...:"
         self.assigned: dict[str, Any] = {}  # `name = literal` lines seen so far (code a notebook or report quotes)
@@ -141,6 +142,10 @@ class _Scanner:
             if self.table_line(lineno, line):
                 return i + 1
             self.table = None
+        if self.splits is not None:
+            if pieces.is_rule(line) or self.splits_line(line):
+                return i + 1
+            self.splits = None
         split = metrics_header(line)
         if split:
             self.block = self.scan.metrics[split] = {}
@@ -241,6 +246,12 @@ class _Scanner:
         self.scan.history.append(row)
         return True
 
+    def splits_line(self, line: str) -> bool:
+        found = pieces.splits_row(line, self.splits)
+        for key, value in found or []:
+            self.stated("metric", key, value, isinstance(line, pieces.CodeLine))
+        return found is not None
+
     def other(self, lineno: int, line: str) -> None:
         scan = self.scan
         if "Traceback (most recent call last)" in line:
@@ -293,6 +304,9 @@ class _Scanner:
             return True
         if stripped[0] == "|" and line.count("|") == 3 and (row := pieces.setting_row(line)):
             self.stated(*row)
+            return True
+        if stripped[0] == "|" and (layout := pieces.splits_header(line)):
+            self.splits = layout
             return True
         if "oss" in line and (names := pieces.table_header(line)):
             self.table, self.commas = names, {}
