@@ -156,3 +156,19 @@ def test_a_splits_table_reads_the_same_either_way_round(splits, values, transpos
     layout = pieces.splits_header(lines[0])
     found = dict(kv for line in lines[2:] for kv in pieces.splits_row(line, layout))
     assert found == expected
+
+
+HAND_WRITTEN_LOOP = """\
+Training distilgpt2 on my notes
+Epoch: 1, Train Loss: 2.310, Val Loss: 2.100, Val Accuracy: 55.00%
+Epoch: 2, Train Loss: 1.950, Val Loss: 1.980, Val Accuracy: 58.00%
+[Epoch 3/4] train loss: 1.700, val loss: 1.950
+"""
+
+
+def test_a_hand_written_loops_epoch_lines_give_its_last_epoch_not_its_first(tmp_path):
+    """Each line is progress (history), not a result stated once: the run ends where its last line says."""
+    (run,), _ = load_runs([str(F.write(tmp_path / "loop.txt", HAND_WRITTEN_LOOP))])
+    assert [h["epoch"] for h in run.history] == [1, 2, 3]
+    assert run.train_metrics["train_loss"] == 1.7 and run.eval_metrics["eval_loss"] == 1.95
+    assert run.epochs == 3 and run.hyperparameters["num_train_epochs"] == 4  # `3/4`: planned 4, stopped at 3

@@ -91,6 +91,9 @@ _BASE_MODEL_RE = re.compile(r"fine-tuned version of \[([^\]]+)\]|from_pretrained
 _NOT_THE_MODEL_RE = re.compile(r"(?:Tokenizer|Processor|FeatureExtractor)\w*\.from_pretrained\(")
 # `batch_size = 8`, `checkpoint = "org/name"  # comment`: a name code later passes (`per_device_train_batch_size=
 # batch_size`, `from_pretrained(checkpoint)`), whose value is then the text's own.
+# A hand-written loop's per-epoch line starts with its counter: `Epoch: 2, Train Loss: 1.95, Val Loss: 1.98`,
+# `Epoch 2/3 - loss: 1.95, val_accuracy: 0.58`, `[Step 500] loss: 2.1, accuracy: 0.4`.
+_COUNTER_RE = re.compile(r"^\W*(epoch|step|iteration|iter)\b\s*[:=#]?\s*(\d+(?:\.\d+)?)(?:\s*/\s*(\d+))?", re.IGNORECASE)
 _ASSIGNED_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*=\s*(\"[^\"\n]*\"|'[^'\n]*'|[-+]?\.?\d[\w.+-]*)\s*(?:#.*)?$")
 # `loading configuration file https://huggingface.co/roberta-large/resolve/main/config.json`, or from the
 # hub cache `.../models--org--name/snapshots/...`: the checkpoint Trainer's INFO lines say was loaded.
@@ -298,6 +301,8 @@ class _Scanner:
             self.stated("metric", *item, code)
             return True
         several = pieces.pairs(line) if line.count(":") + line.count("=") >= 2 else []
+        if several and not code and self.counted(line, several):
+            return True
         if several or (stripped[0] in "-*•+0123456789" and (one := pieces.bullet(line, self.results_list))):
             for kind, key, value in several or [one]:
                 self.stated(kind, key, value, code)
@@ -315,6 +320,19 @@ class _Scanner:
         self.results_list = stripped.endswith(":") and bool(_RESULTS_INTRO_RE.search(line))
         self.model(line)
         return False
+
+    def counted(self, line: str, several: list[tuple[str, str, Any]]) -> bool:
+        """A loop's progress line (_COUNTER_RE) is a history entry: the last one is the run's result. Stated, the
+        first epoch's numbers would win (a report states each result once). `Epoch 2/3` also says 3 epochs."""
+        counter = _COUNTER_RE.match(line)
+        metrics = {key: value for kind, key, value in several if kind == "metric"}
+        if counter is None or not metrics:
+            return False
+        word, count, total = counter.groups()
+        self.scan.history.append({"epoch" if word.lower() == "epoch" else "step": pieces.to_number(count), **metrics})
+        if total and word.lower() == "epoch":
+            self.scan.info.setdefault("num_train_epochs", int(total))
+        return True
 
     def stated(self, kind: str, key: str, value: Any, code: bool = False) -> None:
         """A hyper-parameter or a metric the text states (the first one stated wins); code states no results."""
