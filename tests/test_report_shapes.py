@@ -172,3 +172,36 @@ def test_a_hand_written_loops_epoch_lines_give_its_last_epoch_not_its_first(tmp_
     assert [h["epoch"] for h in run.history] == [1, 2, 3]
     assert run.train_metrics["train_loss"] == 1.7 and run.eval_metrics["eval_loss"] == 1.95
     assert run.epochs == 3 and run.hyperparameters["num_train_epochs"] == 4  # `3/4`: planned 4, stopped at 3
+
+
+NANOGPT = """\
+tokens per iteration will be: 16,384
+step 0: train loss 10.8753, val loss 10.8756
+iter 0: loss 10.8800, time 28411.24ms, mfu -100.00%
+iter 10: loss 8.4323, time 1500.12ms, mfu 12.34%
+step 250: train loss 3.2100, val loss 3.4000
+saving checkpoint to out-notes
+iter 250: loss 3.1500, time 1500.00ms, mfu 12.30%
+"""
+
+
+def test_nanogpt_progress_gives_the_last_losses(tmp_path):
+    (run,), _ = load_runs([str(F.write(tmp_path / "train.log", NANOGPT))])
+    assert run.eval_metrics["eval_loss"] == 3.4 and run.train_metrics["train_loss"] == 3.15
+    assert [h["step"] for h in run.history] == [0, 0, 10, 250, 250]
+    assert not any(key.startswith(("time", "mfu")) for key in {*run.train_metrics, *run.eval_metrics})
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.sampled_from(["Epoch {n}", "epoch {n}/5", "[Epoch {n}]", "Step {n}:", "iter {n}:"]),
+       st.sampled_from([", ", " | ", " - ", "  ", " "]),
+       st.sampled_from([("loss", "train_loss"), ("train_loss", "train_loss"), ("Train Loss", "train_loss"),
+                        ("val_loss", "eval_loss"), ("valid loss", "eval_loss"), ("Val Accuracy", "eval_accuracy"),
+                        ("val_acc", "eval_accuracy"), ("accuracy", "train_accuracy")]),
+       st.sampled_from(["{label}: {v}", "{label}={v}", "{label} {v}"]),
+       st.integers(1, 400), st.floats(0.01, 9, allow_nan=False).map(lambda v: round(v, 4)))
+def test_a_loops_progress_line_reads_whatever_its_separators(counter, sep, label, pair, n, v):
+    """Mutations of one progress line: its counter, separators, label spelling and `:`/`=`/space pairing."""
+    line = counter.format(n=n) + " " + sep.join([pair.format(label=label[0], v=v), "time 12.5ms"])
+    entry, planned = pieces.counter_line(line)
+    assert entry[label[1]] == v and ("epoch" in entry or "step" in entry) and (planned == 5) == ("/5" in counter)

@@ -189,17 +189,14 @@ def setting_row(line: str) -> tuple[str, str, Any] | None:
 # ---- one run's splits side by side: `| Split | Loss | Perplexity |` over rows train / validation / test, or
 # `| Metric | Train | Validation | Test |` over rows loss / perplexity (a runs table refuses both) ----
 
-_SPLIT_WORDS = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
-                "val": "validation", "eval": "validation", "evaluation": "validation", "dev": "validation",
-                "test": "test", "testing": "test"}
 _SPLIT_HEADS = {"", "split", "splits", "set", "subset", "data", "partition"}
 _METRIC_HEADS = {"", "metric", "metrics", "measure"}
 
 
 def split_word(label: str) -> str | None:
-    """`Validation set` -> `validation` (the word metric_name reads as eval); None when no split is named."""
+    """`Validation set` -> `validation` (a SPLIT_WORDS word, as metric_name reads it); None for no split."""
     key = " ".join(label.strip("*_` ").lower().split()).removesuffix(" set").removesuffix(" split")
-    return _SPLIT_WORDS.get(key)
+    return key if key in SPLIT_WORDS else None
 
 
 def splits_header(line: str) -> tuple[str, list[str]] | None:
@@ -232,6 +229,45 @@ def splits_row(line: str, layout: tuple[str, list[str]]) -> list[tuple[str, Any]
         if name and number is not None:
             found.append((name, from_percent(number[0]) if number[1] and "loss" not in name else number[0]))
     return found if labels else None
+
+
+# ---- a hand-written loop's progress line, led by its counter: `Epoch: 2, Train Loss: 1.95, Val Loss: 1.98`,
+# nanoGPT's `step 250: train loss 3.21, val loss 3.40` and `iter 10: loss 8.43, time 1500.12ms, mfu 12.34%` ----
+
+_COUNTER_RE = re.compile(r"^\W*(epoch|step|iteration|iter)\b\s*[:=#]?\s*(\d+(?:\.\d+)?)(?:\s*/\s*(\d+))?[\s:,|)\]-]*",
+                         re.IGNORECASE)
+# Segments: between commas, pipes, ` - ` (Keras), runs of spaces, or after a number where a word follows.
+_SEGMENTS_RE = re.compile(r"\s*[,;|]\s*|\s+-\s+|\s{2,}|(?<=[\d%])\s+(?=[A-Za-z_])")
+_SEGMENT_RE = re.compile(r"([A-Za-z][\w ./()-]{0,40}?)\s*[:=]?\s*(" + _NUMBER + r")\s*(%?)", re.IGNORECASE)
+
+
+def counter_line(line: str) -> tuple[dict[str, Any], int | None] | None:
+    """(history entry, planned epochs) of a loop's progress line, None for any other line: `Epoch 2/3: loss 1.9,
+    val_acc: 58%` -> ({'epoch': 2, 'train_loss': 1.9, 'eval_accuracy': 0.58}, 3). A metric with no split
+    named is the training one (Keras' `loss`/`val_loss`); segments that name no metric (`time 12ms`) are left."""
+    counter = _COUNTER_RE.match(line)
+    if counter is None:
+        return None
+    word, count, total = counter.groups()
+    entry: dict[str, Any] = {}
+    for segment in _SEGMENTS_RE.split(line[counter.end():].strip()):
+        found = _SEGMENT_RE.fullmatch(segment.strip(" *`"))
+        name = _progress_metric(found.group(1)) if found else None
+        value = to_number(found.group(2)) if name else None
+        if value is not None:
+            entry.setdefault(name, from_percent(value) if found.group(3) and "loss" not in name else value)
+    if not entry:
+        return None
+    epoch = word.lower() == "epoch"
+    return {"epoch" if epoch else "step": to_number(count), **entry}, int(total) if total and epoch else None
+
+
+def _progress_metric(label: str) -> str | None:
+    words = label.lower().replace("_", " ").split()
+    name = metric_name(" ".join(words))
+    if name is None or words[0] in SPLIT_WORDS:
+        return name
+    return "train_" + name.removeprefix("eval_")
 
 
 # ---- header-less metric lines: `eval_rouge1 = 46.6`, `"eval_loss": 3.49,`, `train_loss: 0.3` ----

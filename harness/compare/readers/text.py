@@ -91,9 +91,6 @@ _BASE_MODEL_RE = re.compile(r"fine-tuned version of \[([^\]]+)\]|from_pretrained
 _NOT_THE_MODEL_RE = re.compile(r"(?:Tokenizer|Processor|FeatureExtractor)\w*\.from_pretrained\(")
 # `batch_size = 8`, `checkpoint = "org/name"  # comment`: a name code later passes (`per_device_train_batch_size=
 # batch_size`, `from_pretrained(checkpoint)`), whose value is then the text's own.
-# A hand-written loop's per-epoch line starts with its counter: `Epoch: 2, Train Loss: 1.95, Val Loss: 1.98`,
-# `Epoch 2/3 - loss: 1.95, val_accuracy: 0.58`, `[Step 500] loss: 2.1, accuracy: 0.4`.
-_COUNTER_RE = re.compile(r"^\W*(epoch|step|iteration|iter)\b\s*[:=#]?\s*(\d+(?:\.\d+)?)(?:\s*/\s*(\d+))?", re.IGNORECASE)
 _ASSIGNED_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*=\s*(\"[^\"\n]*\"|'[^'\n]*'|[-+]?\.?\d[\w.+-]*)\s*(?:#.*)?$")
 # `loading configuration file https://huggingface.co/roberta-large/resolve/main/config.json`, or from the
 # hub cache `.../models--org--name/snapshots/...`: the checkpoint Trainer's INFO lines say was loaded.
@@ -107,6 +104,7 @@ _LOGGER_PREFIX_RE = re.compile(
     r"|(?:INFO|WARNING|DEBUG|ERROR):[\w.]+: ?"
 )
 _LOOSE_STARTS = frozenset("etpvETPV'\"")  # how `eval_x = 1`, `"train_loss": 2`, `epoch: 3` can start
+_COUNTER_STARTS = frozenset("eEsSiI[(")  # how a loop's `Epoch 2: ...`, `step 250: ...`, `[iter 10] ...` start
 MAX_REGION_LINES = 400  # a dict or call spread over more lines than this is not one we read
 
 
@@ -300,9 +298,10 @@ class _Scanner:
         if stripped[0] in _LOOSE_STARTS and ("=" in line or ":" in line) and (item := pieces.loose_metric(line)):
             self.stated("metric", *item, code)
             return True
-        several = pieces.pairs(line) if line.count(":") + line.count("=") >= 2 else []
-        if several and not code and self.counted(line, several):
+        if stripped[0] in _COUNTER_STARTS and not code and (progress := pieces.counter_line(line)):
+            self.counted(*progress)
             return True
+        several = pieces.pairs(line) if line.count(":") + line.count("=") >= 2 else []
         if several or (stripped[0] in "-*•+0123456789" and (one := pieces.bullet(line, self.results_list))):
             for kind, key, value in several or [one]:
                 self.stated(kind, key, value, code)
@@ -321,18 +320,12 @@ class _Scanner:
         self.model(line)
         return False
 
-    def counted(self, line: str, several: list[tuple[str, str, Any]]) -> bool:
-        """A loop's progress line (_COUNTER_RE) is a history entry: the last one is the run's result. Stated, the
-        first epoch's numbers would win (a report states each result once). `Epoch 2/3` also says 3 epochs."""
-        counter = _COUNTER_RE.match(line)
-        metrics = {key: value for kind, key, value in several if kind == "metric"}
-        if counter is None or not metrics:
-            return False
-        word, count, total = counter.groups()
-        self.scan.history.append({"epoch" if word.lower() == "epoch" else "step": pieces.to_number(count), **metrics})
-        if total and word.lower() == "epoch":
-            self.scan.info.setdefault("num_train_epochs", int(total))
-        return True
+    def counted(self, entry: dict[str, Any], planned_epochs: int | None) -> None:
+        """A loop's progress line (pieces.counter_line) is a history entry: the last one is the run's result.
+        Stated, the first epoch's numbers would win (a report states each result once)."""
+        self.scan.history.append(entry)
+        if planned_epochs:
+            self.scan.info.setdefault("num_train_epochs", planned_epochs)
 
     def stated(self, kind: str, key: str, value: Any, code: bool = False) -> None:
         """A hyper-parameter or a metric the text states (the first one stated wins); code states no results."""
