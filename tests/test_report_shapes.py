@@ -203,5 +203,24 @@ def test_nanogpt_progress_gives_the_last_losses(tmp_path):
 def test_a_loops_progress_line_reads_whatever_its_separators(counter, sep, label, pair, n, v):
     """Mutations of one progress line: its counter, separators, label spelling and `:`/`=`/space pairing."""
     line = counter.format(n=n) + " " + sep.join([pair.format(label=label[0], v=v), "time 12.5ms"])
-    entry, planned = pieces.counter_line(line)
-    assert entry[label[1]] == v and ("epoch" in entry or "step" in entry) and (planned == 5) == ("/5" in counter)
+    word, count, planned, metrics = pieces.counter_line(line)
+    assert metrics[label[1]] == v and count == n and word in ("epoch", "step", "iter")
+    assert (planned == 5) == ("/5" in counter)
+
+
+KERAS = """\
+Epoch 1/2
+1875/1875 [==============================] - 9s 4ms/step - loss: 0.4321 - accuracy: 0.8456 - val_loss: 0.3811 - val_accuracy: 0.8612
+Epoch 2/2
+ 938/1875 [==============>...............] - ETA: 3s - loss: 0.30\r1875/1875 [==============================] - 8s 4ms/step - loss: 0.2900 - accuracy: 0.8950 - val_loss: 0.3102 - val_accuracy: 0.8890
+Step 1: save the model
+"""
+
+
+def test_keras_fit_output_gives_each_epochs_numbers(tmp_path):
+    """TF models' `model.fit`: the epoch on a line of its own, then the bar with the epoch's metrics."""
+    (run,), _ = load_runs([str(F.write(tmp_path / "fit.log", KERAS))])
+    assert [(h["epoch"], h["train_loss"], h["eval_accuracy"]) for h in run.history] == [(1, 0.4321, 0.8612),
+                                                                                           (2, 0.29, 0.889)]
+    assert run.eval_metrics["eval_loss"] == 0.3102 and run.train_metrics["train_accuracy"] == 0.895
+    assert run.hyperparameters["num_train_epochs"] == 2 and "save the model" in run.notes

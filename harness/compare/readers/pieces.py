@@ -241,25 +241,43 @@ _SEGMENTS_RE = re.compile(r"\s*[,;|]\s*|\s+-\s+|\s{2,}|(?<=[\d%])\s+(?=[A-Za-z_]
 _SEGMENT_RE = re.compile(r"([A-Za-z][\w ./()-]{0,40}?)\s*[:=]?\s*(" + _NUMBER + r")\s*(%?)", re.IGNORECASE)
 
 
-def counter_line(line: str) -> tuple[dict[str, Any], int | None] | None:
-    """(history entry, planned epochs) of a loop's progress line, None for any other line: `Epoch 2/3: loss 1.9,
-    val_acc: 58%` -> ({'epoch': 2, 'train_loss': 1.9, 'eval_accuracy': 0.58}, 3). A metric with no split
-    named is the training one (Keras' `loss`/`val_loss`); segments that name no metric (`time 12ms`) are left."""
+def counter_line(line: str) -> tuple[str, int | float, int | None, dict[str, Any]] | None:
+    """(counter word, count, total, metrics) of a loop's progress line, None for any other line: `Epoch 2/3:
+    loss 1.9, val_acc: 58%` -> ('epoch', 2, 3, {'train_loss': 1.9, 'eval_accuracy': 0.58}). A metric with no
+    split named is the training one (Keras' `loss`/`val_loss`); segments that name no metric (`time 12ms`) are
+    left out. A counter alone (Keras' `Epoch 2/10`) has no metrics; a counter before other words is no counter."""
     counter = _COUNTER_RE.match(line)
     if counter is None:
         return None
+    rest = line[counter.end():].strip()
+    metrics = _progress_metrics(rest)
+    if rest and not metrics:
+        return None
     word, count, total = counter.groups()
-    entry: dict[str, Any] = {}
-    for segment in _SEGMENTS_RE.split(line[counter.end():].strip()):
+    return word.lower(), to_number(count), int(total) if total else None, metrics
+
+
+_KERAS_BAR_RE = re.compile(r"^\s*\d+/\d+\s*\[[=>.\s]*\]\s*-\s*")  # `1875/1875 [=====] - `
+
+
+def keras_line(line: str) -> dict[str, Any]:
+    """The metrics of Keras' `1875/1875 [====] - 5s 2ms/step - loss: 0.40 - val_loss: 0.50` ({} for any other line):
+    its epoch is the `Epoch 2/10` line before it. A saved bar keeps every update before a carriage return: the
+    last is the epoch's."""
+    line = line.rsplit("\r", 1)[-1]
+    bar = _KERAS_BAR_RE.match(line)
+    return _progress_metrics(line[bar.end():]) if bar else {}
+
+
+def _progress_metrics(text: str) -> dict[str, Any]:
+    metrics: dict[str, Any] = {}
+    for segment in _SEGMENTS_RE.split(text):
         found = _SEGMENT_RE.fullmatch(segment.strip(" *`"))
         name = _progress_metric(found.group(1)) if found else None
         value = to_number(found.group(2)) if name else None
         if value is not None:
-            entry.setdefault(name, from_percent(value) if found.group(3) and "loss" not in name else value)
-    if not entry:
-        return None
-    epoch = word.lower() == "epoch"
-    return {"epoch" if epoch else "step": to_number(count), **entry}, int(total) if total and epoch else None
+            metrics.setdefault(name, from_percent(value) if found.group(3) and "loss" not in name else value)
+    return metrics
 
 
 def _progress_metric(label: str) -> str | None:

@@ -118,6 +118,7 @@ class _Scanner:
         self.block: dict[str, Any] | None = None
         self.table: list[str] | None = None  # column names while inside a progress table
         self.splits: tuple[str, list[str]] | None = None  # inside a table of one run's splits (pieces.splits_header)
+        self.epoch: Any = None  # the epoch a loop's last counter line named (Keras' bar lines follow it)
         self.commas: dict[str, bool] = {}  # how that table writes commas (pieces.table_row)
         self.results_list = False  # inside a list introduced by "... results ...:"
         self.assigned: dict[str, Any] = {}  # `name = literal` lines seen so far (code a notebook or report quotes)
@@ -283,6 +284,9 @@ class _Scanner:
         if logged:
             self.logged(line)
             return
+        if self.epoch is not None and line.lstrip()[:1].isdigit() and (metrics := pieces.keras_line(line)):
+            self.scan.history.append({"epoch": self.epoch, **metrics})  # a progress bar, with the epoch's numbers
+            return
         if is_progress(line) or self.numbers(lineno, line):
             return
         stripped = line.strip()
@@ -298,8 +302,8 @@ class _Scanner:
         if stripped[0] in _LOOSE_STARTS and ("=" in line or ":" in line) and (item := pieces.loose_metric(line)):
             self.stated("metric", *item, code)
             return True
-        if stripped[0] in _COUNTER_STARTS and not code and (progress := pieces.counter_line(line)):
-            self.counted(*progress)
+        if stripped[0] in _COUNTER_STARTS and not code and (counter := pieces.counter_line(line)):
+            self.counted(*counter)
             return True
         several = pieces.pairs(line) if line.count(":") + line.count("=") >= 2 else []
         if several or (stripped[0] in "-*•+0123456789" and (one := pieces.bullet(line, self.results_list))):
@@ -320,12 +324,16 @@ class _Scanner:
         self.model(line)
         return False
 
-    def counted(self, entry: dict[str, Any], planned_epochs: int | None) -> None:
+    def counted(self, word: str, count: Any, total: int | None, metrics: dict[str, Any]) -> None:
         """A loop's progress line (pieces.counter_line) is a history entry: the last one is the run's result.
-        Stated, the first epoch's numbers would win (a report states each result once)."""
-        self.scan.history.append(entry)
-        if planned_epochs:
-            self.scan.info.setdefault("num_train_epochs", planned_epochs)
+        Stated, the first epoch's numbers would win (a report states each result once). `Epoch 2/10` alone is
+        Keras' heading for the bar line that follows (pieces.keras_line)."""
+        if word == "epoch":
+            self.epoch = count
+            if total:
+                self.scan.info.setdefault("num_train_epochs", total)
+        if metrics:
+            self.scan.history.append({"epoch" if word == "epoch" else "step": count, **metrics})
 
     def stated(self, kind: str, key: str, value: Any, code: bool = False) -> None:
         """A hyper-parameter or a metric the text states (the first one stated wins); code states no results."""
