@@ -197,7 +197,7 @@ def test_nanogpt_progress_gives_the_last_losses(tmp_path):
        st.sampled_from([", ", " | ", " - ", "  ", " "]),
        st.sampled_from([("loss", "train_loss"), ("train_loss", "train_loss"), ("Train Loss", "train_loss"),
                         ("val_loss", "eval_loss"), ("valid loss", "eval_loss"), ("Val Accuracy", "eval_accuracy"),
-                        ("val_acc", "eval_accuracy"), ("accuracy", "train_accuracy")]),
+                        ("val_acc", "eval_accuracy"), ("accuracy", "eval_accuracy"), ("ppl", "train_perplexity")]),
        st.sampled_from(["{label}: {v}", "{label}={v}", "{label} {v}"]),
        st.integers(1, 400), st.floats(0.01, 9, allow_nan=False).map(lambda v: round(v, 4)))
 def test_a_loops_progress_line_reads_whatever_its_separators(counter, sep, label, pair, n, v):
@@ -224,3 +224,12 @@ def test_keras_fit_output_gives_each_epochs_numbers(tmp_path):
                                                                                            (2, 0.29, 0.889)]
     assert run.eval_metrics["eval_loss"] == 0.3102 and run.train_metrics["train_accuracy"] == 0.895
     assert run.hyperparameters["num_train_epochs"] == 2 and "save the model" in run.notes
+
+
+def test_accelerates_epoch_dict_is_that_epochs_evaluation(tmp_path):
+    """accelerate's examples print `epoch 0: {'accuracy': 0.77, 'f1': 0.84}` after evaluating: eval metrics,
+    the last epoch's."""
+    text = "epoch 0: {'accuracy': 0.7721, 'f1': 0.8413}\nepoch 1: {'accuracy': 0.8088, 'f1': 0.8650}\n"
+    (run,), _ = load_runs([str(F.write(tmp_path / "nlp_example.log", text))])
+    assert run.eval_metrics["eval_accuracy"] == 0.8088 and run.eval_metrics["eval_f1"] == 0.865
+    assert [h["epoch"] for h in run.history] == [0, 1] and not run.train_metrics.get("train_accuracy")

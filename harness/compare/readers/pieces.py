@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.runlog.trainer_text import to_number
+from harness.runlog.trainer_text import parse_dict_literal, to_number
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf"
 _SPLIT_PREFIXES = ("eval_", "train_", "test_", "predict_", "validation_", "val_")
@@ -270,22 +270,30 @@ def keras_line(line: str) -> dict[str, Any]:
 
 
 def _progress_metrics(text: str) -> dict[str, Any]:
+    """`loss 1.9, val_acc: 58%` (or the dict accelerate's examples print, `{'accuracy': 0.85, 'f1': 0.89}`) -> metrics.
+
+    A bare loss (or perplexity) is the training one; another bare metric is the training one when the line names its
+    validation twin (Keras' `accuracy` beside `val_accuracy`), else it is an evaluation's, as in a report."""
+    found: list[tuple[list[str], Any, bool]] = []  # (label words, value, written as a percentage)
+    literal = parse_dict_literal(text) if text.startswith("{") else None
+    if literal is not None:
+        found = [(str(k).lower().replace("_", " ").split(), v, False) for k, v in literal.items()]
+    else:
+        for segment in _SEGMENTS_RE.split(text):
+            if match := _SEGMENT_RE.fullmatch(segment.strip(" *`")):
+                found.append((match.group(1).lower().replace("_", " ").split(), to_number(match.group(2)),
+                              bool(match.group(3))))
+    named = [(metric_name(" ".join(words)) if words else None, words, value, percent)
+             for words, value, percent in found]
+    stated = {name for name, words, _, _ in named if name and words[0] in SPLIT_WORDS}
     metrics: dict[str, Any] = {}
-    for segment in _SEGMENTS_RE.split(text):
-        found = _SEGMENT_RE.fullmatch(segment.strip(" *`"))
-        name = _progress_metric(found.group(1)) if found else None
-        value = to_number(found.group(2)) if name else None
-        if value is not None:
-            metrics.setdefault(name, from_percent(value) if found.group(3) and "loss" not in name else value)
+    for name, words, value, percent in named:
+        if name is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if words[0] not in SPLIT_WORDS and (name in ("eval_loss", "perplexity") or name in stated):
+            name = "train_" + name.removeprefix("eval_")
+        metrics.setdefault(name, from_percent(value) if percent and "loss" not in name else value)
     return metrics
-
-
-def _progress_metric(label: str) -> str | None:
-    words = label.lower().replace("_", " ").split()
-    name = metric_name(" ".join(words))
-    if name is None or words[0] in SPLIT_WORDS:
-        return name
-    return "train_" + name.removeprefix("eval_")
 
 
 # ---- header-less metric lines: `eval_rouge1 = 46.6`, `"eval_loss": 3.49,`, `train_loss: 0.3` ----
