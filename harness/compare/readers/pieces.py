@@ -243,9 +243,9 @@ _SEGMENT_RE = re.compile(r"([A-Za-z][\w ./()-]{0,40}?)\s*[:=]?\s*(" + _NUMBER + 
 
 def counter_line(line: str) -> tuple[str, int | float, int | None, dict[str, Any]] | None:
     """(counter word, count, total, metrics) of a loop's progress line, None for any other line: `Epoch 2/3:
-    loss 1.9, val_acc: 58%` -> ('epoch', 2, 3, {'train_loss': 1.9, 'eval_accuracy': 0.58}). A metric with no
-    split named is the training one (Keras' `loss`/`val_loss`); segments that name no metric (`time 12ms`) are
-    left out. A counter alone (Keras' `Epoch 2/10`) has no metrics; a counter before other words is no counter."""
+    loss 1.9, val_acc: 58%` -> ('epoch', 2, 3, {'train_loss': 1.9, 'eval_accuracy': 0.58}) (_progress_metrics
+    names them). A counter alone (Keras' `Epoch 2/10`) has no metrics; one before words that hold no metric
+    (`Step 1: load the data`) is no counter."""
     counter = _COUNTER_RE.match(line)
     if counter is None:
         return None
