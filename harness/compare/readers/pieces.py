@@ -155,13 +155,18 @@ def pairs(line: str) -> list[tuple[str, str, Any]]:
         elif name := metric_name(label):
             number = to_number(raw)
             if number is not None:
-                out.append(("metric", name, from_percent(number) if percent and "loss" not in name else number))
+                out.append(("metric", name, metric_value(name, number, bool(percent))))
     return out
 
 
 def from_percent(number: float) -> float:
     """`89.1` (%) -> 0.891, without the float noise of a bare division (0.8909999999999999)."""
     return round(number / 100, 12)
+
+
+def metric_value(name: str, number: Any, percent: bool) -> Any:
+    """A metric's number as written: a percentage is a fraction (`89.1%` -> 0.891), except a loss's."""
+    return from_percent(number) if percent and "loss" not in name else number
 
 
 def _hyper_value(name: str, raw: str) -> Any:
@@ -182,7 +187,7 @@ def setting_row(line: str) -> tuple[str, str, Any] | None:
     if hyper := hyper_name(label):
         return "hyper", hyper, _hyper_value(hyper, raw)
     if (name := metric_name(label)) and (found := cell_number(raw)) is not None:
-        return "metric", name, from_percent(found[0]) if found[1] and "loss" not in name else found[0]
+        return "metric", name, metric_value(name, *found)
     return None
 
 
@@ -227,7 +232,7 @@ def splits_row(line: str, layout: tuple[str, list[str]]) -> list[tuple[str, Any]
     for label, raw in zip(labels, parts[1:]):
         name, number = metric_name(label), cell_number(raw)
         if name and number is not None:
-            found.append((name, from_percent(number[0]) if number[1] and "loss" not in name else number[0]))
+            found.append((name, metric_value(name, *number)))
     return found if labels else None
 
 
@@ -292,7 +297,7 @@ def _progress_metrics(text: str) -> dict[str, Any]:
             continue
         if words[0] not in SPLIT_WORDS and (name in ("eval_loss", "perplexity") or name in stated):
             name = "train_" + name.removeprefix("eval_")
-        metrics.setdefault(name, from_percent(value) if percent and "loss" not in name else value)
+        metrics.setdefault(name, metric_value(name, value, percent))
     return metrics
 
 
@@ -554,7 +559,7 @@ def table_row(line: str, names: list[str], commas: dict[str, bool] | None = None
     for name, cell in zip(names, parts):
         number = to_number(cell) if "," not in cell else None
         if number is None and (found := cell_number(cell, commas and commas.get(name, commas.get("")))) is not None:
-            number = from_percent(found[0]) if found[1] and "loss" not in name else found[0]
+            number = metric_value(name, *found)
         if number is not None:
             entry[name] = number
         elif cell.strip().lower() not in _MISSING_CELLS:

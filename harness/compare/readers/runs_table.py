@@ -369,7 +369,7 @@ def _metric_number(key: str, text: str, percent_label: bool, commas: bool | None
         value = parse_metric_value(_name(text)) if key.endswith("_runtime") else None
         return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     value, percent = found
-    return pieces.from_percent(value) if (percent or percent_label) and "loss" not in key else value
+    return pieces.metric_value(key, value, percent or percent_label)
 
 
 # ---- transposed tables: metrics and hyper-parameters as rows, one column per run ----
