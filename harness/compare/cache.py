@@ -108,10 +108,7 @@ class ParseCache:
             return None
         if row is None or row[0] != inputs.state:
             return None
-        try:
-            return codec.loads(row[1], row[2])
-        except (ValueError, TypeError, KeyError, AttributeError):  # a damaged entry: derived again
-            return None
+        return codec.loads_or_none(row[1], row[2])  # None for a damaged entry: derived again
 
     def remember(self, inputs: Inputs, runs: list[Run], warnings: list[ParseWarning]) -> None:
         """Keep load_runs' whole result for these inputs (written on close); one that cannot be encoded is not."""
@@ -121,7 +118,7 @@ class ParseCache:
 
     def store(self, path: str, stat: tuple | None, entry: tuple[bytes, bytes] | None) -> None:
         """Remember a result (codec.dumps), with the stat taken before the file was read (pool.stat_of)."""
-        if self._db is None or stat is None or entry is None:  # None: a YAML date or such, not cached
+        if self._db is None or stat is None or entry is None:  # no entry: a value with no encoding, not cached
             return
         self._pending.append((os.path.abspath(path), stat[0], stat[1], self.parser, *entry))
 

@@ -62,8 +62,13 @@ def loads_many(entries: list[Entry]) -> list[Read | None]:
         # One MessagePack array (header 0xdd: a 32-bit count) of the payloads as they are.
         decoded = decode(b"\xdd" + len(entries).to_bytes(4, "big") + b"".join(payload for payload, _ in entries))
     except (ValueError, OverflowError):  # a damaged entry among them: each on its own
-        return [_or_none(loads, *entry) for entry in entries]
+        return [loads_or_none(*entry) for entry in entries]
     return [_or_none(_read, data, deferred) for data, (_, deferred) in zip(decoded, entries)]
+
+
+def loads_or_none(payload: bytes, deferred: bytes) -> Read | None:
+    """`loads`, or None for an entry that is not one `dumps` wrote."""
+    return _or_none(loads, payload, deferred)
 
 
 def _or_none(read, *args) -> Read | None:

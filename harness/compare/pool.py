@@ -16,13 +16,11 @@ import threading
 import time
 
 from harness.compare import codec
-from harness.compare.records import ParseWarning, Run
+from harness.compare.codec import Read
 
 MIN_FILES = 400  # fewer: starting workers costs more than they save
 MAX_WORKERS = 8
 _CHUNKS_PER_WORKER = 6  # small enough to balance slow files, big enough to keep the hand-off cheap
-
-Read = tuple[list[Run], list[ParseWarning]]
 
 
 def workers_for(files: int) -> int:
@@ -69,13 +67,8 @@ def _in_pool(read, paths: list[str], encode: bool, workers: int):
 
 
 def _encoded_chunk(read, paths: list[str], stat: bool):
-    out = []
-    for path in paths:
-        before = stat_of(path) if stat else None
-        result = read(path)
-        entry = codec.dumps(*result)
-        out.append((None if entry else result, before, entry))
-    return out
+    """A worker's _chunk: each result travels as its encoding alone where it has one."""
+    return [(None if entry else result, before, entry) for result, before, entry in _chunk(read, paths, True, stat)]
 
 
 def _die_with_parent(parent: int) -> None:
@@ -104,10 +97,13 @@ def _watch(parent: int) -> None:
     os._exit(1)
 
 
-def _chunk(read, paths: list[str], encode: bool):
+def _chunk(read, paths: list[str], encode: bool, stat: bool | None = None):
+    """[(result, stat before reading, encoding)]; the stat, which only the cache needs, is taken where it
+    encodes unless `stat` says otherwise."""
+    stat = encode if stat is None else stat
     out = []
     for path in paths:
-        before = stat_of(path) if encode else None
+        before = stat_of(path) if stat else None
         runs, warnings = read(path)
         out.append(((runs, warnings), before, codec.dumps(runs, warnings) if encode else None))
     return out

@@ -33,21 +33,22 @@ class Column:
         return self.style != "text"
 
 
-class _hp:
-    """A hyper-parameter of a run (a table reads these in bulk: see _rows)."""
+class _Keyed:
+    """A column read by one key: _rows looks the key up inline for all rows, without a call per cell."""
 
     def __init__(self, key: str):
         self.key = key
+
+
+class _hp(_Keyed):
+    """A hyper-parameter of a run."""
 
     def __call__(self, run: Run) -> Any:
         return run.hyperparameters.get(self.key)
 
 
-class _metric:
-    """Run.metric(key) (a table reads these in bulk: see _rows)."""
-
-    def __init__(self, key: str):
-        self.key = key
+class _metric(_Keyed):
+    """Run.metric(key)."""
 
     def __call__(self, run: Run) -> Any:
         return run.metric(self.key)
@@ -460,11 +461,16 @@ def format_column(column: Column, values: list[Any]) -> list[str]:
 _EXACT = 2**53  # up to here every integer is exactly a float
 
 
-_FLOAT_SPECS = {"lr": "g", "epochs": "g", "seconds": ".1f", "rate": ".2f", "mb": ".1f", "text": ".6g", "any": ".6g"}
+# The styles that are one format spec; format_column applies them inline, cell_formatter through _NUMBER_STYLES.
+_FLOAT_SPECS = {"lr": "g", "epochs": "g", "seconds": ".1f", "rate": ".2f", "mb": ".1f", "any": ".6g"}
 
 
 def _general(v: float) -> str:
     return f"{v:.6g}"
+
+
+def _printed_by(spec: str) -> Callable[[float], str]:
+    return lambda v: format(v, spec)
 
 
 def _metric_text(v: float) -> str:
@@ -472,12 +478,8 @@ def _metric_text(v: float) -> str:
 
 
 _NUMBER_STYLES: dict[str, Callable[[float], str]] = {
-    "lr": lambda v: f"{v:g}",
-    "epochs": lambda v: f"{v:g}",
+    **{style: _printed_by(spec) for style, spec in _FLOAT_SPECS.items()},
     "int": lambda v: f"{v:.0f}" if v == int(v) else f"{v:g}",
     "metric": _metric_text,
     "delta": lambda v: ("+" if v >= 0 else "") + _metric_text(v + 0.0),  # + 0.0: no "-0.0000"
-    "seconds": lambda v: f"{v:.1f}",
-    "rate": lambda v: f"{v:.2f}",
-    "mb": lambda v: f"{v:.1f}",
 }
