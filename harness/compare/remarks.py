@@ -89,7 +89,7 @@ def no_steps(run: Run) -> str | None:
 
 
 def of(run: Run) -> list[list]:
-    """[[rank, remark], ...] for `run`: lists, as the parse cache's JSON gives them back. Checked once."""
+    """[[rank, remark], ...] for `run`: lists, as the parse cache gives them back. Checked once."""
     if run.remarks is not None:
         return run.remarks
     found = []
